@@ -1,0 +1,177 @@
+"""``check_*`` helpers that raise ``ValueError``/``TypeError`` naming the argument.
+
+Each message says which argument was wrong, what was expected and what was found,
+with the first offending index. Checks on data values run on eager arrays (NumPy,
+PyTorch, CuPy, array-api-strict, and Dask, which is computed); they are skipped only
+for values that cannot be inspected, such as JAX tracers inside ``jit``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+
+from crossentropy._array_api import Array, is_lazy, to_numpy
+
+__all__ = [
+    "Reduction",
+    "check_axis",
+    "check_finite",
+    "check_labels",
+    "check_nonnegative",
+    "check_probabilities",
+    "check_reduction",
+    "check_same_shape",
+    "first_index",
+]
+
+Reduction = Literal["none", "mean", "sum"]
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def first_index(mask: Array) -> tuple[int, ...]:
+    """Index of the first ``True`` in ``mask`` (C order), as a tuple of ints."""
+    found = np.argwhere(to_numpy(mask))
+    return tuple(int(i) for i in found[0]) if len(found) else ()
+
+
+def _fmt_index(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def _any(xp: Any, mask: Array) -> bool:
+    return bool(xp.any(mask))
+
+
+def check_reduction(reduction: object) -> Reduction:
+    """Return ``reduction`` if it is one of ``"none"``, ``"mean"``, ``"sum"``."""
+    if reduction not in _REDUCTIONS:
+        msg = f"reduction must be one of 'none', 'mean', 'sum', got {reduction!r}"
+        raise ValueError(msg)
+    return reduction  # type: ignore[return-value]
+
+
+def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    """Return ``axis`` normalised to ``0 <= axis < ndim``."""
+    if isinstance(axis, bool) or not isinstance(axis, int):
+        msg = f"{name} must be an int, got {type(axis).__name__} {axis!r}"
+        raise TypeError(msg)
+    if not -ndim <= axis < ndim:
+        msg = f"{name}={axis} is out of range for an input with {ndim} dimension(s)"
+        raise ValueError(msg)
+    return axis % ndim
+
+
+def check_same_shape(name_a: str, a: Array, name_b: str, b: Array) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape."""
+    if tuple(a.shape) != tuple(b.shape):
+        msg = (f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} "
+               f"and {tuple(b.shape)}")
+        raise ValueError(msg)
+
+
+def check_finite(xp: Any, name: str, x: Array, *, allow_inf: bool = False) -> None:
+    """Raise ``ValueError`` naming the first NaN (or infinite) entry of ``x``."""
+    if is_lazy(x):
+        return
+    bad = xp.isnan(x) if allow_inf else ~xp.isfinite(x)
+    if _any(xp, bad):
+        index = first_index(bad)
+        value = to_numpy(x)[index]
+        what = "NaN" if allow_inf else "finite values"
+        expected = f"no {what}" if allow_inf else what
+        msg = f"{name} must contain {expected}; found {value} at index {_fmt_index(index)}"
+        raise ValueError(msg)
+
+
+def check_nonnegative(xp: Any, name: str, x: Array) -> None:
+    """Raise ``ValueError`` naming the first negative or NaN entry of ``x``."""
+    if is_lazy(x):
+        return
+    bad = ~(x >= 0)  # NaN compares False, so it is caught here too
+    if _any(xp, bad):
+        index = first_index(bad)
+        value = to_numpy(x)[index]
+        msg = (f"{name} must be non-negative and not NaN; found {value} at index "
+               f"{_fmt_index(index)}")
+        raise ValueError(msg)
+
+
+def default_tolerance(xp: Any, dtype: Any) -> float:
+    """``sqrt(eps)`` of ``dtype``: the tolerance on row sums (scikit-learn's choice)."""
+    return math.sqrt(float(xp.finfo(dtype).eps))
+
+
+def check_probabilities(
+    xp: Any,
+    name: str,
+    p: Array,
+    *,
+    axis: int | None,
+    tol: float | None = None,
+    log: bool = False,
+) -> None:
+    """Check that ``p`` holds probability distributions along ``axis``.
+
+    Entries must be in ``[0, 1]`` and not NaN (for ``log=True``: log-probabilities in
+    ``[-inf, 0]``); when ``axis`` is not ``None`` every slice along it must sum to one
+    within ``tol`` (default ``sqrt(eps)`` of the dtype). The message names ``name``,
+    the first offending index and the offending value or sum.
+    """
+    if is_lazy(p):
+        return
+    upper = 0.0 if log else 1.0
+    if log:
+        bad = xp.isnan(p) | (p > 0.0)
+        expected = "log-probabilities in [-inf, 0]"
+    else:
+        bad = ~((p >= 0.0) & (p <= upper))
+        expected = "probabilities in [0, 1]"
+    if _any(xp, bad):
+        index = first_index(bad)
+        value = to_numpy(p)[index]
+        msg = f"{name} must contain {expected}; found {value} at index {_fmt_index(index)}"
+        raise ValueError(msg)
+    if axis is None or p.shape[axis] == 0:
+        return
+    if tol is None:
+        tol = default_tolerance(xp, p.dtype)
+    totals = xp.sum(xp.exp(p) if log else p, axis=axis)
+    off = xp.abs(totals - 1.0) > tol
+    if _any(xp, off):
+        index = first_index(off)
+        total = float(to_numpy(totals)[index]) if index or totals.ndim == 0 else float(
+            to_numpy(totals))
+        where = f"at index {_fmt_index(index)} " if index else ""
+        kind = "exp(" + name + ")" if log else name
+        msg = (f"{kind} must sum to 1 along axis {axis} (tolerance {tol:.3g}); the slice "
+               f"{where}sums to {total!r}. Pass normalize=True to renormalise explicitly.")
+        raise ValueError(msg)
+
+
+def check_labels(
+    xp: Any,
+    name: str,
+    labels: Array,
+    num_classes: int,
+    *,
+    ignore_index: int | None = None,
+) -> None:
+    """Check integer class labels: in ``[0, num_classes)`` or equal to ``ignore_index``."""
+    if not xp.isdtype(labels.dtype, "integral"):
+        msg = f"{name} must be integer class labels, got dtype {labels.dtype}"
+        raise TypeError(msg)
+    if is_lazy(labels):
+        return
+    bad = (labels < 0) | (labels >= num_classes)
+    if ignore_index is not None:
+        bad = bad & (labels != ignore_index)
+    if _any(xp, bad):
+        index = first_index(bad)
+        value = int(to_numpy(labels)[index]) if index else int(to_numpy(labels))
+        extra = f" or ignore_index={ignore_index}" if ignore_index is not None else ""
+        msg = (f"{name} must be class indices in [0, {num_classes}){extra}; found {value} at "
+               f"index {_fmt_index(index)}")
+        raise ValueError(msg)
