@@ -26,8 +26,7 @@ def _namespace(name: str) -> Any:
 
         return xp
     if name == "array_api_strict":
-        xp = pytest.importorskip("array_api_strict")
-        return xp
+        return pytest.importorskip("array_api_strict")
     if name in ("torch", "torch_cuda"):
         torch = pytest.importorskip("torch")
         if name == "torch_cuda" and not torch.cuda.is_available():
@@ -71,8 +70,9 @@ class Backend:
         return self.name
 
 
-@pytest.fixture(params=[pytest.param(b, marks=pytest.mark.gpu) if b == "torch_cuda" else b
-                        for b in BACKENDS])
+@pytest.fixture(
+    params=[pytest.param(b, marks=pytest.mark.gpu) if b == "torch_cuda" else b for b in BACKENDS]
+)
 def backend(request: pytest.FixtureRequest) -> Backend:
     """Each array backend in turn (skipped when its library is not installed)."""
     return Backend(request.param)

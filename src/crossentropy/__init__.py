@@ -47,10 +47,19 @@ __all__ = [
 ]
 
 _SUBMODULES = frozenset({"compat", "info", "losses"})
-_INFO_NAMES = frozenset({
-    "conditional_entropy", "cross_entropy", "entropy", "information", "js_distance",
-    "js_divergence", "kl_divergence", "mutual_information", "perplexity",
-})
+_INFO_NAMES = frozenset(
+    {
+        "conditional_entropy",
+        "cross_entropy",
+        "entropy",
+        "information",
+        "js_distance",
+        "js_divergence",
+        "kl_divergence",
+        "mutual_information",
+        "perplexity",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

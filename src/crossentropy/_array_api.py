@@ -16,6 +16,8 @@ import numpy as np
 __all__ = [
     "Array",
     "compute_dtype",
+    "device",
+    "is_eager",
     "is_lazy",
     "namespace",
     "to_numpy",
@@ -57,8 +59,9 @@ def namespace(*values: object) -> tuple[Any, tuple[Array, ...]]:
         elif as_numpy.dtype.kind in "iu":
             out.append(xp.asarray(as_numpy.tolist(), dtype=xp.int64, device=device))
         else:
-            out.append(xp.asarray(as_numpy.astype(np.float64).tolist(), dtype=xp.float64,
-                                  device=device))
+            out.append(
+                xp.asarray(as_numpy.astype(np.float64).tolist(), dtype=xp.float64, device=device)
+            )
     return xp, tuple(out)
 
 
@@ -87,6 +90,11 @@ def _has_float64(xp: Any) -> bool:
         return True
 
 
+def device(x: Array) -> Any:
+    """Return the device of ``x`` (for creating new arrays beside it, e.g. ``xp.arange``)."""
+    return array_api_compat.device(x)
+
+
 def is_lazy(x: Array) -> bool:
     """Whether ``x`` cannot be inspected eagerly (a traced JAX value, say).
 
@@ -97,15 +105,24 @@ def is_lazy(x: Array) -> bool:
     return bool(array_api_compat.is_lazy_array(x))
 
 
+def is_eager(x: Array) -> bool:
+    """Whether the values of ``x`` can be read now, cheaply (not a tracer, not a Dask graph).
+
+    Code may branch on data (say, a fast path for all-finite input) only when this holds.
+    """
+    return not (array_api_compat.is_dask_array(x) or array_api_compat.is_lazy_array(x))
+
+
 def to_numpy(x: Array) -> np.ndarray:
     """Return ``x`` as a NumPy array (computing, detaching and copying to host as needed)."""
     if isinstance(x, np.ndarray):
         return x
     if array_api_compat.is_torch_array(x):
-        return np.asarray(x.detach().cpu().float().numpy() if _torch_is_half(x)
-                          else x.detach().cpu().numpy())
+        return np.asarray(
+            x.detach().cpu().float().numpy() if _torch_is_half(x) else x.detach().cpu().numpy()
+        )
     if array_api_compat.is_dask_array(x):
-        return np.asarray(x.compute())
+        return np.asarray(x)  # computes the graph
     if array_api_compat.is_cupy_array(x):  # pragma: no cover - no GPU in CI
         return np.asarray(x.get())
     if array_api_compat.is_jax_array(x):  # pragma: no cover - exercised where jax is installed

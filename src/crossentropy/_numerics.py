@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from crossentropy._array_api import Array, compute_dtype, namespace
+import numpy as np
+
+from crossentropy._array_api import Array, compute_dtype, is_eager, namespace
 from crossentropy._validation import check_axis
 
 __all__ = [
@@ -66,6 +68,11 @@ def upcast(xp: Any, x: Array) -> Array:
 def _finish(xp: Any, result: Array, like: Array) -> Array:
     """Cast ``result`` back to the floating dtype of ``like`` (half stays half)."""
     if xp.isdtype(like.dtype, "real floating") and result.dtype != like.dtype:
+        if isinstance(result, np.ndarray | np.generic):
+            # A float32 result beyond the half range rounds to inf: the right answer, so
+            # NumPy's overflow warning is silenced for this cast only.
+            with np.errstate(over="ignore"):
+                return xp.astype(result, like.dtype)
         return xp.astype(result, like.dtype)
     return result
 
@@ -91,7 +98,8 @@ def logsumexp(x: Array, /, *, axis: int = -1, keepdims: bool = False) -> Array:
     -----
     With :math:`m = \max_j x_j`, :math:`\operatorname{LSE}(x) = m + \log\sum_j
     e^{x_j - m}`; every exponent is :math:`\le 0`, so nothing overflows. An empty axis
-    gives ``-inf`` (the log of an empty sum).
+    gives ``-inf`` (the log of an empty sum); a slice whose max is ``+inf``, ``-inf`` or
+    NaN gives that max.
 
     Examples
     --------
@@ -108,15 +116,65 @@ def logsumexp(x: Array, /, *, axis: int = -1, keepdims: bool = False) -> Array:
         out = xp.full(tuple(shape), -math.inf, dtype=xc.dtype)
         return _finish(xp, out if keepdims else xp.squeeze(out, axis=axis), x)
     m = xp.max(xc, axis=axis, keepdims=True)
-    # Shift by the max so every exponent is <= 0; a non-finite max (all -inf, or +inf)
-    # is replaced by 0 so that -inf - -inf never makes NaN.
-    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-    out = xp.log(xp.sum(xp.exp(xc - m), axis=axis, keepdims=True)) + m
+    if _all_finite(xp, m):
+        # Shift by the max so every exponent is <= 0: nothing overflows.
+        out = xp.log(xp.sum(xp.exp(xc - m), axis=axis, keepdims=True)) + m
+    else:
+        # A slice whose max is not finite (+inf, all -inf, or NaN) has that max as its
+        # log-sum-exp; its entries are replaced by 0 before exp so that neither
+        # inf - inf nor exp(large) is ever evaluated (no NaN, no NumPy warning).
+        finite = xp.isfinite(m)
+        m0 = xp.where(finite, m, xp.zeros_like(m))
+        z = xp.where(finite, xc - m0, xp.zeros_like(xc))
+        out = xp.where(finite, xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True)) + m0, m)
     return _finish(xp, out if keepdims else xp.squeeze(out, axis=axis), x)
+
+
+def _all_finite(xp: Any, m: Array) -> bool:
+    """Whether every slice max ``m`` is finite, known cheaply (``False`` if unknowable).
+
+    Eager arrays take the short path when it holds; Dask graphs and traced arrays always
+    take the path that handles non-finite slices, so no data is read to decide.
+    """
+    return is_eager(m) and bool(xp.all(xp.isfinite(m)))
+
+
+def _softmax_parts(xp: Any, xc: Array, axis: int) -> tuple[Array, Array]:
+    r"""Return ``(z, s)`` with ``log_softmax = z - log(s)`` and ``softmax = exp(z) / s``.
+
+    ``xc`` is in its compute dtype with a non-empty ``axis`` (already normalised). For a
+    slice with a finite max ``m``, ``z = x - m`` and ``s = sum(exp(z)) >= 1``. A slice with
+    a non-finite max gets the limit where one exists: exactly one ``+inf`` entry (or a
+    single class) puts all the mass there (``z = 0`` there, ``-inf`` elsewhere, ``s = 1``);
+    otherwise (several ``+inf``, all ``-inf`` with two or more classes, or any NaN) the
+    slice is NaN (``s = nan``).
+    """
+    m = xp.max(xc, axis=axis, keepdims=True)
+    if _all_finite(xp, m):
+        z = xc - m  # every exponent <= 0
+        return z, xp.sum(xp.exp(z), axis=axis, keepdims=True)
+    finite = xp.isfinite(m)
+    m0 = xp.where(finite, m, xp.zeros_like(m))
+    # Non-finite max: entries equal to it (the +inf ones, or every entry of an all -inf
+    # slice) share the mass; the rest get probability 0. Never evaluates inf - inf.
+    limit = xp.where(xc == m, xp.zeros_like(xc), xp.full_like(xc, -math.inf))
+    z = xp.where(finite, xc - m0, limit)
+    s = xp.sum(xp.exp(z), axis=axis, keepdims=True)
+    # The limit exists only when a single entry carries the mass (s == 1); NaN max: no limit.
+    defined = finite | ((s == 1) & ~xp.isnan(m))
+    return z, xp.where(defined, s, xp.full_like(s, math.nan))
 
 
 def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
     r"""Return :math:`x_i - \log\sum_j e^{x_j}` along ``axis``, stably.
+
+    Notes
+    -----
+    Computed as :math:`(x_i - m) - \log\sum_j e^{x_j - m}` with :math:`m = \max_j x_j`.
+    ``-inf`` entries get ``-inf`` (probability 0). A slice with exactly one ``+inf``
+    entry gets the limit (``0`` there, ``-inf`` elsewhere); a slice with several
+    ``+inf`` entries, only ``-inf`` entries (two or more classes) or a NaN has no limit
+    and gives NaN, silently. An empty axis gives an empty result.
 
     Examples
     --------
@@ -127,11 +185,19 @@ def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
     xp, (x,) = namespace(x)
     axis = check_axis(axis, x.ndim)
     xc = upcast(xp, x)
-    return _finish(xp, xc - logsumexp(xc, axis=axis, keepdims=True), x)
+    if xc.shape[axis] == 0:
+        return _finish(xp, xc, x)
+    z, s = _softmax_parts(xp, xc, axis)
+    return _finish(xp, z - xp.log(s), x)
 
 
 def softmax(x: Array, /, *, axis: int = -1) -> Array:
     r"""Return :math:`e^{x_i} / \sum_j e^{x_j}` along ``axis``, stably.
+
+    Notes
+    -----
+    Computed as :math:`e^{x_i - m} / \sum_j e^{x_j - m}` with :math:`m = \max_j x_j`;
+    non-finite entries follow :func:`log_softmax` (one ``+inf`` gives a one-hot slice).
 
     Examples
     --------
@@ -142,7 +208,12 @@ def softmax(x: Array, /, *, axis: int = -1) -> Array:
     xp, (x,) = namespace(x)
     axis = check_axis(axis, x.ndim)
     xc = upcast(xp, x)
-    return _finish(xp, xp.exp(xc - logsumexp(xc, axis=axis, keepdims=True)), x)
+    if xc.shape[axis] == 0:
+        return _finish(xp, xc, x)
+    z, s = _softmax_parts(xp, xc, axis)
+    # exp(z) / s rather than exp(z - log s): the relative error stays a few ulp for
+    # large C, where log s is large.
+    return _finish(xp, xp.exp(z) / s, x)
 
 
 def sigmoid(x: Array, /) -> Array:
@@ -162,7 +233,9 @@ def sigmoid(x: Array, /) -> Array:
     """
     xp, (x,) = namespace(x)
     xc = upcast(xp, x)
-    z = xp.exp(-xp.abs(xc))
+    # exp(-|x|) written with where, not abs: autograd's d|x|/dx = 0 at x = 0 would give
+    # sigmoid'(0) = 0 instead of 1/4.
+    z = xp.exp(xp.where(xc >= 0, -xc, xc))
     return _finish(xp, xp.where(xc >= 0, 1.0 / (1.0 + z), z / (1.0 + z)), x)
 
 
@@ -182,7 +255,11 @@ def log_sigmoid(x: Array, /) -> Array:
     """
     xp, (x,) = namespace(x)
     xc = upcast(xp, x)
-    out = xp.minimum(xc, xp.zeros_like(xc)) - xp.log1p(xp.exp(-xp.abs(xc)))
+    # min(x, 0) and -|x| written with where so that autograd takes one side at x = 0
+    # (abs and minimum have kinks there); the values are the same.
+    nonneg = xc >= 0
+    zero = xp.zeros_like(xc)
+    out = xp.where(nonneg, zero, xc) - xp.log1p(xp.exp(xp.where(nonneg, -xc, xc)))
     return _finish(xp, out, x)
 
 
@@ -190,8 +267,13 @@ def xlogy(xp: Any, x: Array, y: Array) -> Array:
     r"""Return :math:`x \log y` with the convention :math:`0 \log y = 0` (even for y = 0).
 
     ``x > 0`` with ``y = 0`` gives ``-inf``. The log is taken of ``where(x == 0, 1, y)``
-    so that autograd through the masked entries stays finite.
+    so that autograd through the masked entries stays finite; ``y = 0`` is masked too
+    (its log is set to ``-inf`` directly) so that NumPy and Dask raise no divide-by-zero
+    warning.
     """
     zero = x == 0
-    safe_y = xp.where(zero, xp.ones_like(y), y)
-    return xp.where(zero, xp.zeros_like(x), x * xp.log(safe_y))
+    y_zero = (y == 0) & ~zero
+    safe_y = xp.where(zero | y_zero, xp.ones_like(y), y)
+    # log(0) = -inf written in directly: x * -inf is -inf for x > 0, with no warning.
+    log_y = xp.where(y_zero, xp.full_like(y, -math.inf), xp.log(safe_y))
+    return xp.where(zero, xp.zeros_like(x), x * log_y)

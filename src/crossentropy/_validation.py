@@ -67,8 +67,10 @@ def check_axis(axis: int, ndim: int, name: str = "axis") -> int:
 def check_same_shape(name_a: str, a: Array, name_b: str, b: Array) -> None:
     """Raise ``ValueError`` unless ``a`` and ``b`` have the same shape."""
     if tuple(a.shape) != tuple(b.shape):
-        msg = (f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} "
-               f"and {tuple(b.shape)}")
+        msg = (
+            f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} "
+            f"and {tuple(b.shape)}"
+        )
         raise ValueError(msg)
 
 
@@ -94,8 +96,7 @@ def check_nonnegative(xp: Any, name: str, x: Array) -> None:
     if _any(xp, bad):
         index = first_index(bad)
         value = to_numpy(x)[index]
-        msg = (f"{name} must be non-negative and not NaN; found {value} at index "
-               f"{_fmt_index(index)}")
+        msg = f"{name} must be non-negative and not NaN; found {value} at index {_fmt_index(index)}"
         raise ValueError(msg)
 
 
@@ -112,22 +113,26 @@ def check_probabilities(
     axis: int | None,
     tol: float | None = None,
     log: bool = False,
+    hint: str = "Pass normalize=True to renormalise explicitly.",
 ) -> None:
     """Check that ``p`` holds probability distributions along ``axis``.
 
-    Entries must be in ``[0, 1]`` and not NaN (for ``log=True``: log-probabilities in
-    ``[-inf, 0]``); when ``axis`` is not ``None`` every slice along it must sum to one
+    Entries must be in ``[0, 1 + tol]`` and not NaN (for ``log=True``: log-probabilities
+    in ``[-inf, tol]``); when ``axis`` is not ``None`` every slice along it must sum to one
     within ``tol`` (default ``sqrt(eps)`` of the dtype). The message names ``name``,
     the first offending index and the offending value or sum.
     """
     if is_lazy(p):
         return
-    upper = 0.0 if log else 1.0
+    if tol is None:
+        tol = default_tolerance(xp, p.dtype)
+    # Entries may exceed 1 (log-probabilities 0) by the same tolerance as the sums: a
+    # marginal summed from a table can be 1.0000000000000002 and is still a distribution.
     if log:
-        bad = xp.isnan(p) | (p > 0.0)
+        bad = xp.isnan(p) | (p > tol)
         expected = "log-probabilities in [-inf, 0]"
     else:
-        bad = ~((p >= 0.0) & (p <= upper))
+        bad = ~((p >= 0.0) & (p <= 1.0 + tol))
         expected = "probabilities in [0, 1]"
     if _any(xp, bad):
         index = first_index(bad)
@@ -136,18 +141,19 @@ def check_probabilities(
         raise ValueError(msg)
     if axis is None or p.shape[axis] == 0:
         return
-    if tol is None:
-        tol = default_tolerance(xp, p.dtype)
     totals = xp.sum(xp.exp(p) if log else p, axis=axis)
     off = xp.abs(totals - 1.0) > tol
     if _any(xp, off):
         index = first_index(off)
-        total = float(to_numpy(totals)[index]) if index or totals.ndim == 0 else float(
-            to_numpy(totals))
+        total = (
+            float(to_numpy(totals)[index]) if index or totals.ndim == 0 else float(to_numpy(totals))
+        )
         where = f"at index {_fmt_index(index)} " if index else ""
         kind = "exp(" + name + ")" if log else name
-        msg = (f"{kind} must sum to 1 along axis {axis} (tolerance {tol:.3g}); the slice "
-               f"{where}sums to {total!r}. Pass normalize=True to renormalise explicitly.")
+        msg = (
+            f"{kind} must sum to 1 along axis {axis} (tolerance {tol:.3g}); the slice "
+            f"{where}sums to {total!r}. {hint}"
+        )
         raise ValueError(msg)
 
 
@@ -172,6 +178,8 @@ def check_labels(
         index = first_index(bad)
         value = int(to_numpy(labels)[index]) if index else int(to_numpy(labels))
         extra = f" or ignore_index={ignore_index}" if ignore_index is not None else ""
-        msg = (f"{name} must be class indices in [0, {num_classes}){extra}; found {value} at "
-               f"index {_fmt_index(index)}")
+        msg = (
+            f"{name} must be class indices in [0, {num_classes}){extra}; found {value} at "
+            f"index {_fmt_index(index)}"
+        )
         raise ValueError(msg)

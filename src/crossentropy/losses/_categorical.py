@@ -1,5 +1,290 @@
-"""Placeholder: being written."""
+"""Categorical cross-entropy from probabilities, exact by default, beside its gradient."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+from crossentropy._array_api import Array, namespace
+from crossentropy._numerics import _finish, upcast
+from crossentropy._validation import (
+    Reduction,
+    check_axis,
+    check_probabilities,
+    check_reduction,
+    default_tolerance,
+)
+from crossentropy.losses._reduce import ValueAndGrad, reduce_loss, register_value_and_grad
+from crossentropy.losses._targets import (
+    CategoricalTarget,
+    categorical_target,
+    check_clip,
+    cross_entropy_terms,
+    dense_target,
+    scale_gradient,
+)
+
+__all__ = ["categorical_cross_entropy"]
+
+_SUM_HINT = "Renormalise probs yourself (p / p.sum(axis)) or pass a larger tol."
 
 
-def categorical_cross_entropy(*args, **kwargs):  # type: ignore[no-untyped-def]
-    raise NotImplementedError
+def _categorical_cross_entropy(
+    probs: Array,
+    target: Array,
+    *,
+    axis: int,
+    weight: Array | None,
+    sample_weight: Array | None,
+    ignore_index: int | None,
+    label_smoothing: float,
+    reduction: Reduction,
+    clip: float | None,
+    tol: float | None,
+    with_grad: bool,
+) -> tuple[Array, Array | None]:
+    reduction = check_reduction(reduction)
+    eps = check_clip(clip)
+    tol = _check_tol(tol)
+    xp, (probs, target, weight, sample_weight) = namespace(probs, target, weight, sample_weight)
+    if probs.ndim == 0:
+        msg = "probs must have a class axis; got a 0-d array"
+        raise ValueError(msg)
+    axis = check_axis(axis, probs.ndim)
+    p = upcast(xp, probs)  # half precision computes in float32
+    if tol is None and xp.isdtype(probs.dtype, "real floating"):
+        tol = default_tolerance(xp, probs.dtype)  # the input's own precision (float16: ~0.03)
+    check_probabilities(xp, "probs", p, axis=axis, tol=tol, hint=_SUM_HINT)
+    t = categorical_target(
+        xp,
+        target,
+        input_name="probs",
+        input_shape=tuple(p.shape),
+        axis=axis,
+        dtype=p.dtype,
+        weight=weight,
+        sample_weight=sample_weight,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+    )
+    q, inside = _clip(xp, p, eps)
+    # -sum_c t_c log q_c with 0 log 0 = 0; t_c > 0 on q_c = 0 is +inf (no clipping unless
+    # asked).
+    per_item = cross_entropy_terms(xp, t, _log(xp, q))
+    value = _finish(xp, reduce_loss(xp, per_item, t.item_weight, reduction), probs)
+    if not with_grad:
+        return value, None
+    grad = _grad_wrt_probs(xp, t, q, inside)
+    return value, _finish(xp, scale_gradient(xp, grad, t, reduction), probs)
+
+
+def _grad_wrt_probs(xp: Any, t: CategoricalTarget, q: Array, inside: Array | None) -> Array:
+    # L = -sum_c t_c log q_c with q = clip(p, eps, 1 - eps) (q = p without clip), every
+    # p_j a free variable (no simplex constraint, as autograd sees it):
+    #   dL/dp_j = -t_j / q_j * dq_j/dp_j,   dq_j/dp_j = 1 on eps <= p_j <= 1 - eps, else 0
+    # (torch.clamp's convention at the boundary). t_j = 0 gives 0 even at q_j = 0; t_j > 0
+    # on q_j = 0 gives -inf. -t/q is formed only where it cannot overflow (q * max >= t),
+    # so NumPy never warns; where it would, the true value is below -max: -inf.
+    w = dense_target(xp, t)
+    overflow = q * xp.finfo(q.dtype).max < w  # includes q = 0 < t
+    safe_q = xp.where(overflow | (w == 0), xp.ones_like(q), q)
+    grad = xp.where(overflow, xp.full_like(q, -math.inf), 0.0 - w / safe_q)
+    if inside is not None:
+        grad = xp.where(inside, grad, xp.zeros_like(grad))
+    return grad
+
+
+def _log(xp: Any, q: Array) -> Array:
+    """``log(q)`` for ``q >= 0``, with ``log(0) = -inf`` written in (no NumPy warning)."""
+    zero = q == 0
+    return xp.where(zero, xp.full_like(q, -math.inf), xp.log(xp.where(zero, xp.ones_like(q), q)))
+
+
+def _clip(xp: Any, p: Array, eps: float | None) -> tuple[Array, Array | None]:
+    """``p`` clipped to ``[eps, 1 - eps]`` and the mask where it was left alone."""
+    if eps is None:
+        return p, None
+    low = xp.full_like(p, eps)
+    high = xp.full_like(p, 1.0 - eps)
+    inside = (p >= low) & (p <= high)
+    # where rather than minimum/maximum: autograd passes the whole gradient at p == eps,
+    # as torch.clamp does and as the analytic gradient's mask says.
+    return xp.where(p < low, low, xp.where(p > high, high, p)), inside
+
+
+def _check_tol(tol: object) -> float | None:
+    if tol is None:
+        return None
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        msg = f"tol must be None or a non-negative number, got {type(tol).__name__} {tol!r:.80}"
+        raise TypeError(msg)
+    value = float(tol)
+    if not (value >= 0 and math.isfinite(value)):
+        msg = f"tol must be None or a finite number >= 0, got {tol!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _categorical_cross_entropy_value_and_grad(
+    probs: Array,
+    target: Array,
+    /,
+    *,
+    axis: int = -1,
+    weight: Array | None = None,
+    sample_weight: Array | None = None,
+    ignore_index: int | None = -100,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    clip: float | None = None,
+    tol: float | None = None,
+) -> ValueAndGrad:
+    value, grad = _categorical_cross_entropy(
+        probs,
+        target,
+        axis=axis,
+        weight=weight,
+        sample_weight=sample_weight,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+        clip=clip,
+        tol=tol,
+        with_grad=True,
+    )
+    return ValueAndGrad(value, grad)
+
+
+@register_value_and_grad(_categorical_cross_entropy_value_and_grad)
+def categorical_cross_entropy(
+    probs: Array,
+    target: Array,
+    /,
+    *,
+    axis: int = -1,
+    weight: Array | None = None,
+    sample_weight: Array | None = None,
+    ignore_index: int | None = -100,
+    label_smoothing: float = 0.0,
+    reduction: Reduction = "mean",
+    clip: float | None = None,
+    tol: float | None = None,
+) -> Any:
+    r"""Cross-entropy between targets and predicted class probabilities, exactly.
+
+    The same targets, class weights, ``ignore_index``, label smoothing, sample weights
+    and reductions as :func:`softmax_cross_entropy`, with :math:`\log q` of the given
+    probabilities in place of the log-softmax of logits. Nothing is clipped or
+    renormalised unless asked: a true class predicted with probability 0 costs ``+inf``.
+
+    Parameters
+    ----------
+    probs : array, shape (..., C, ...)
+        Predicted probabilities in ``[0, 1]``, each slice along ``axis`` summing to 1
+        within ``tol``.
+    target : array
+        Either integer class labels in ``[0, C)`` (or ``ignore_index``), shape
+        ``probs.shape`` without ``axis``; or real floating class probabilities, shape
+        ``probs.shape``. The dtype decides, as in PyTorch.
+    axis : int, default -1
+        The class axis.
+    weight : array, shape (C,), optional
+        Class weights :math:`w_c \ge 0`, finite.
+    sample_weight : array, optional
+        Per-item weights :math:`s_i \ge 0`, finite, broadcastable to the item shape.
+    ignore_index : int or None, default -100
+        Items whose label equals it contribute nothing and are left out of the mean
+        (integer labels only; ``None`` ignores nothing).
+    label_smoothing : float in [0, 1], default 0
+        :math:`\varepsilon`: the target becomes :math:`(1 - \varepsilon) y +
+        \varepsilon / C`.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        As in :func:`softmax_cross_entropy` (PyTorch's weighted mean).
+    clip : float in (0, 0.5), optional
+        The explicit opt-in to clip ``probs`` to ``[clip, 1 - clip]`` before the log,
+        which bounds the loss by :math:`-\log(\text{clip})` per unit of target weight
+        (Keras uses ``1e-7``). The gradient is 0 where a probability was clipped.
+    tol : float, optional
+        Tolerance on the row sums; default :math:`\sqrt{\epsilon}` of ``probs``' dtype
+        (scikit-learn's choice).
+
+    Returns
+    -------
+    array
+        The loss, with the array type, device and floating dtype of ``probs``.
+
+    Raises
+    ------
+    ValueError
+        ``probs`` outside ``[0, 1]`` or NaN, or a slice not summing to 1 within ``tol``
+        (naming the index); ``clip`` outside ``(0, 0.5)``; and every target or option
+        error of :func:`softmax_cross_entropy`.
+    TypeError
+        A target that is neither integer nor real floating, a non-numeric ``clip``/``tol``.
+
+    See Also
+    --------
+    softmax_cross_entropy : the same loss from logits (stabler: prefer it).
+
+    Notes
+    -----
+    .. math::
+
+        t_{ic} = s_i\, w_c \left((1 - \varepsilon)\, y_{ic} + \frac{\varepsilon}{C}\right),
+        \qquad \ell_i = -\sum_c t_{ic} \log q_{ic},
+
+    with :math:`0 \log 0 = 0`, :math:`y_{ic} = [c = y_i]` for labels, :math:`t_{i\cdot}
+    = 0` for ignored items and the ``"mean"`` denominator :math:`\sum_i s_i w_{y_i}`
+    (labels) or :math:`\sum_i s_i` (probabilities), NaN when it is 0. So
+    ``categorical_cross_entropy(softmax(z), y)`` equals
+    ``softmax_cross_entropy(z, y)`` up to rounding.
+
+    The gradient (``value_and_grad``) treats every :math:`q_{ij}` as a free variable:
+    :math:`\partial \ell_i / \partial q_{ij} = -t_{ij} / q_{ij}` (0 where
+    :math:`t_{ij} = 0`, ``-inf`` where :math:`t_{ij} > 0 = q_{ij}`), times 0 where
+    ``clip`` moved the probability, and divided by the mean's denominator for
+    ``"mean"``.
+
+    References
+    ----------
+    .. [1] T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed.,
+       Wiley, 2006, section 2.3 (cross-entropy and relative entropy).
+    .. [2] PyTorch, ``torch.nn.functional.nll_loss`` and ``cross_entropy``,
+       https://pytorch.org/docs/stable/generated/torch.nn.functional.cross_entropy.html
+    .. [3] scikit-learn, ``sklearn.metrics.log_loss`` (the ``sqrt(eps)`` row-sum
+       tolerance), https://scikit-learn.org/stable/modules/generated/sklearn.metrics.log_loss.html
+
+    Examples
+    --------
+    Classes cat, dog, horse. The model says (0.4, 0.4, 0.2) for a dog and
+    (0.1, 0.2, 0.7) for a horse: the losses are :math:`-\ln 0.4` and :math:`-\ln 0.7`.
+
+    >>> import numpy as np
+    >>> from crossentropy.losses import categorical_cross_entropy
+    >>> probs = np.array([[0.4, 0.4, 0.2], [0.1, 0.2, 0.7]])
+    >>> categorical_cross_entropy(probs, np.array([1, 2]), reduction="none").tolist()
+    [0.92, 0.36]
+
+    Exact by default: probability 0 for the true class is an infinite loss; ``clip``
+    is the explicit opt-in to bound it.
+
+    >>> float(categorical_cross_entropy(np.array([[1.0, 0.0]]), np.array([1])))
+    inf
+    >>> float(categorical_cross_entropy(np.array([[1.0, 0.0]]), np.array([1]), clip=1e-7))
+    16.118
+    """
+    value, _ = _categorical_cross_entropy(
+        probs,
+        target,
+        axis=axis,
+        weight=weight,
+        sample_weight=sample_weight,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+        clip=clip,
+        tol=tol,
+        with_grad=False,
+    )
+    return value

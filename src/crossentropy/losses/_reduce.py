@@ -15,10 +15,14 @@ Conventions (PyTorch's where PyTorch has the feature):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from crossentropy._array_api import Array
+import numpy as np
+
 from crossentropy._validation import Reduction, check_finite, check_nonnegative
+
+if TYPE_CHECKING:
+    from crossentropy._array_api import Array
 
 __all__ = [
     "ValueAndGrad",
@@ -82,8 +86,9 @@ def value_and_grad(loss: Callable[..., Any]) -> Callable[..., ValueAndGrad]:
         raise ValueError(msg) from None
 
 
-def broadcast_sample_weight(xp: Any, sample_weight: Array | None, shape: tuple[int, ...],
-                            dtype: Any) -> Array | None:
+def broadcast_sample_weight(
+    xp: Any, sample_weight: Array | None, shape: tuple[int, ...], dtype: Any
+) -> Array | None:
     """Validate ``sample_weight`` (finite, >= 0) and broadcast it to the item ``shape``."""
     if sample_weight is None:
         return None
@@ -93,13 +98,14 @@ def broadcast_sample_weight(xp: Any, sample_weight: Array | None, shape: tuple[i
     try:
         return xp.broadcast_to(xp.astype(sample_weight, dtype), shape)
     except (ValueError, RuntimeError) as exc:
-        msg = (f"sample_weight of shape {tuple(sample_weight.shape)} does not broadcast to "
-               f"the per-item loss shape {shape}")
+        msg = (
+            f"sample_weight of shape {tuple(sample_weight.shape)} does not broadcast to "
+            f"the per-item loss shape {shape}"
+        )
         raise ValueError(msg) from exc
 
 
-def reduce_loss(xp: Any, per_item: Array, item_weight: Array | None,
-                reduction: Reduction) -> Array:
+def reduce_loss(xp: Any, per_item: Array, item_weight: Array | None, reduction: Reduction) -> Array:
     """Reduce weighted per-item losses.
 
     ``per_item`` already includes every weight (and is ``0`` for ignored items);
@@ -109,15 +115,25 @@ def reduce_loss(xp: Any, per_item: Array, item_weight: Array | None,
     if reduction == "none":
         return per_item
     total = xp.sum(per_item)
+    if isinstance(total, np.generic):  # NumPy reductions give scalars: return 0-d arrays
+        total = np.asarray(total)
     if reduction == "sum":
         return total
-    denominator = (xp.asarray(float(_size(per_item)), dtype=per_item.dtype)
-                   if item_weight is None else xp.sum(item_weight))
-    return total / denominator
+    denominator = (
+        xp.asarray(float(_size(per_item)), dtype=per_item.dtype)
+        if item_weight is None
+        else xp.sum(item_weight)
+    )
+    return _divide_or_nan(xp, total, denominator)
 
 
-def reduction_scale(xp: Any, per_item_shape: tuple[int, ...], item_weight: Array | None,
-                    reduction: Reduction, dtype: Any) -> Array | float:
+def reduction_scale(
+    xp: Any,
+    per_item_shape: tuple[int, ...],
+    item_weight: Array | None,
+    reduction: Reduction,
+    dtype: Any,
+) -> Array | float:
     """d(reduced loss) / d(weighted per-item loss): 1, or 1 / sum(item weights) for mean."""
     if reduction != "mean":
         return 1.0
@@ -126,7 +142,19 @@ def reduction_scale(xp: Any, per_item_shape: tuple[int, ...], item_weight: Array
         for n in per_item_shape:
             count *= n
         return 1.0 / count if count else float("nan")
-    return 1.0 / xp.astype(xp.sum(item_weight), dtype)
+    return _divide_or_nan(xp, 1.0, xp.astype(xp.sum(item_weight), dtype))
+
+
+def _divide_or_nan(xp: Any, numerator: Array | float, denominator: Array) -> Array:
+    """``numerator / denominator``, and ``nan`` (without a NumPy warning) where it is 0.
+
+    A zero denominator means no item counts (all ignored, all weights zero, or empty):
+    the mean is ``0 / 0 = nan`` by the convention above.
+    """
+    zero = denominator == 0
+    safe = xp.where(zero, xp.ones_like(denominator), denominator)
+    quotient = numerator / safe
+    return xp.where(zero, xp.full_like(quotient, float("nan")), quotient)
 
 
 def _size(x: Array) -> int:
