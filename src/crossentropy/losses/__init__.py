@@ -8,13 +8,9 @@ or ``"sum"``. ``value_and_grad(loss)`` gives any loss with its analytic gradient
 
 from crossentropy._numerics import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 from crossentropy.losses._binary import binary_cross_entropy, binary_cross_entropy_with_logits
+from crossentropy.losses._binary_focal import binary_focal_loss, binary_focal_loss_with_logits
 from crossentropy.losses._categorical import categorical_cross_entropy
-from crossentropy.losses._focal import (
-    binary_focal_loss,
-    binary_focal_loss_with_logits,
-    categorical_focal_loss,
-    softmax_focal_loss,
-)
+from crossentropy.losses._categorical_focal import categorical_focal_loss, softmax_focal_loss
 from crossentropy.losses._reduce import ValueAndGrad, value_and_grad
 from crossentropy.losses._softmax import softmax_cross_entropy
 

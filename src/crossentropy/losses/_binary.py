@@ -1,142 +1,35 @@
 """Binary cross-entropy from probabilities or logits, each beside its analytic gradient.
 
 Both losses are elementwise: every entry of the input is one item (one independent
-yes/no prediction), as in :func:`torch.nn.functional.binary_cross_entropy`. The private
-helpers here (option checks, masked products that never form ``0 * inf`` and never warn)
-are shared with :mod:`crossentropy.losses._focal`.
+yes/no prediction), as in :func:`torch.nn.functional.binary_cross_entropy`. The
+preparation of the inputs (:func:`prepare_binary`) and the weighting and reduction
+(:func:`finish_binary`) are shared with the binary focal losses
+(:mod:`crossentropy.losses._binary_focal`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
-from crossentropy._array_api import Array, compute_dtype, namespace
-from crossentropy._numerics import _finish, log_sigmoid, sigmoid
+from crossentropy._array_api import Array, namespace
+from crossentropy._numerics import log_sigmoid, sigmoid, upcast, xlogy
 from crossentropy._validation import (
     Reduction,
     check_finite,
-    check_nonnegative,
     check_probabilities,
     check_reduction,
     check_same_shape,
 )
+from crossentropy.losses._elementwise import clip_probabilities, mul0, ratio, xlog1py
+from crossentropy.losses._options import check_clip, check_label_smoothing
 from crossentropy.losses._reduce import (
     ValueAndGrad,
-    broadcast_sample_weight,
-    reduce_loss,
-    reduction_scale,
-    register_value_and_grad,
+    broadcast_weight,
+    differentiable,
+    reduce_value_and_grad,
 )
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]
-
-
-# --------------------------------------------------------------------------------------
-# Option checks (shared with _focal.py)
-# --------------------------------------------------------------------------------------
-
-
-def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"{name} must be a real number, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    return float(value)
-
-
-def check_label_smoothing(label_smoothing: object) -> float:
-    """Return ``label_smoothing`` as a float in ``[0, 1]``."""
-    value = _check_real("label_smoothing", label_smoothing)
-    if not 0.0 <= value <= 1.0:
-        msg = f"label_smoothing must be in [0, 1], got {label_smoothing!r}"
-        raise ValueError(msg)
-    return value
-
-
-def check_clip(clip: object) -> float | None:
-    """Return ``clip`` (``None`` or a float in the open interval ``(0, 0.5)``)."""
-    if clip is None:
-        return None
-    value = _check_real("clip", clip)
-    if not 0.0 < value < 0.5:
-        msg = f"clip must be None or in the open interval (0, 0.5), got {clip!r}"
-        raise ValueError(msg)
-    return value
-
-
-def check_gamma(gamma: object) -> float:
-    """Return the focusing parameter ``gamma`` as a finite float ``>= 0``."""
-    value = _check_real("gamma", gamma)
-    if not (value >= 0.0 and math.isfinite(value)):
-        msg = f"gamma must be a finite number >= 0, got {gamma!r}"
-        raise ValueError(msg)
-    return value
-
-
-def check_alpha_scalar(alpha: object) -> float:
-    """Return a scalar balancing factor ``alpha`` as a float in ``[0, 1]``."""
-    value = _check_real("alpha", alpha)
-    if not 0.0 <= value <= 1.0:
-        msg = f"alpha must be None or in [0, 1], got {alpha!r}"
-        raise ValueError(msg)
-    return value
-
-
-# --------------------------------------------------------------------------------------
-# Masked elementwise helpers: exact at the edges, no NaN from 0 * inf, no NumPy warnings
-# (both branches of ``where`` are evaluated, so the unused one is made harmless first).
-# --------------------------------------------------------------------------------------
-
-
-def safe_log(xp: Any, b: Array) -> Array:
-    """``log(b)`` for ``b >= 0``, with ``log(0) = -inf`` computed without a warning."""
-    zero = b == 0
-    out = xp.log(xp.where(zero, xp.ones_like(b), b))
-    return xp.where(zero, xp.full_like(b, -math.inf), out)
-
-
-def safe_log1p(xp: Any, b: Array) -> Array:
-    """``log(1 + b)`` for ``b >= -1``, with ``log1p(-1) = -inf`` without a warning."""
-    minus_one = b == -1
-    out = xp.log1p(xp.where(minus_one, xp.zeros_like(b), b))
-    return xp.where(minus_one, xp.full_like(b, -math.inf), out)
-
-
-def mul0(xp: Any, a: Array, b: Array) -> Array:
-    """``a * b`` with ``0 * b = 0`` even for infinite or NaN ``b``."""
-    return a * xp.where(a == 0, xp.ones_like(b), b)
-
-
-def xlogy(xp: Any, a: Array, b: Array) -> Array:
-    """``a * log(b)`` (``b >= 0``) with ``0 log b = 0``, ``a log 0 = -inf`` for ``a > 0``."""
-    return mul0(xp, a, safe_log(xp, b))
-
-
-def xlog1py(xp: Any, a: Array, b: Array) -> Array:
-    """``a * log1p(b)`` (``b >= -1``) with ``0 * log1p(b) = 0``."""
-    return mul0(xp, a, safe_log1p(xp, b))
-
-
-def ratio(xp: Any, a: Array, b: Array) -> Array:
-    """``a / b`` for ``a, b >= 0`` with ``0 / b = 0`` (even ``b = 0``) and ``a / 0 = inf``."""
-    b_zero = b == 0
-    out = a / xp.where(b_zero, xp.ones_like(b), b)
-    return xp.where(b_zero & (a != 0), xp.full_like(out, math.inf), out)
-
-
-def clip_probabilities(xp: Any, p: Array, clip: float | None) -> tuple[Array, Array | None]:
-    """Return ``p`` clipped to ``[clip, 1 - clip]`` and the mask where it was not moved.
-
-    ``where`` rather than ``minimum``/``maximum``: at ``p == clip`` autograd passes the
-    whole gradient (as ``torch.clamp`` does), matching the mask used by the analytic
-    gradients.
-    """
-    if clip is None:
-        return p, None
-    low = xp.full_like(p, clip)
-    high = 1.0 - low
-    inside = (p >= low) & (p <= high)
-    return xp.where(p < low, low, xp.where(p > high, high, p)), inside
 
 
 def smooth_binary(y: Array, label_smoothing: float) -> Array:
@@ -159,21 +52,6 @@ class BinaryInputs(NamedTuple):
     reduction: Reduction
 
 
-def _broadcast_weight(
-    xp: Any, name: str, w: Array | None, shape: tuple[int, ...], dtype: Any
-) -> Array | None:
-    if w is None:
-        return None
-    w = xp.astype(w, dtype)
-    check_finite(xp, name, w)
-    check_nonnegative(xp, name, w)
-    try:
-        return xp.broadcast_to(w, shape)
-    except (ValueError, RuntimeError) as exc:
-        msg = f"{name} of shape {tuple(w.shape)} does not broadcast to the input shape {shape}"
-        raise ValueError(msg) from exc
-
-
 def prepare_binary(
     input_name: str,
     values: Array,
@@ -191,17 +69,17 @@ def prepare_binary(
     xp, (x, t, w, sw, pw) = namespace(values, target, weight, sample_weight, pos_weight)
     check_same_shape(input_name, x, "target", t)
     shape = tuple(x.shape)
-    dtype = compute_dtype(xp, x.dtype)
-    xc = x if x.dtype == dtype else xp.astype(x, dtype)
+    xc = upcast(xp, x)  # half precision computes in float32
+    dtype = xc.dtype
     if input_name == "probs":
         check_probabilities(xp, "probs", xc, axis=None)
     else:
         check_finite(xp, input_name, xc, allow_inf=True)  # +-inf logits are exact limits
     tc = t if t.dtype == dtype else xp.astype(t, dtype)
     check_probabilities(xp, "target", t if xp.isdtype(t.dtype, "real floating") else tc, axis=None)
-    w_b = _broadcast_weight(xp, "weight", w, shape, dtype)
-    pw_b = _broadcast_weight(xp, "pos_weight", pw, shape, dtype)
-    sw_b = broadcast_sample_weight(xp, sw, shape, dtype)
+    w_b = broadcast_weight(xp, "weight", w, shape, dtype, shape_name="the input shape")
+    pw_b = broadcast_weight(xp, "pos_weight", pw, shape, dtype, shape_name="the input shape")
+    sw_b = broadcast_weight(xp, "sample_weight", sw, shape, dtype)
     factor = sw_b if w_b is None else (w_b if sw_b is None else w_b * sw_b)
     return BinaryInputs(xp, x, xc, smooth_binary(tc, smoothing), factor, pw_b, sw_b, red)
 
@@ -212,27 +90,15 @@ def finish_binary(inp: BinaryInputs, loss: Array, grad: Array | None) -> ValueAn
     ``grad`` is d(loss_i)/d(input_i); the chain rule through the weighting and the
     reduction multiplies it by the item's factor and by the reduction's scale.
     """
-    xp = inp.xp
-    per_item = loss if inp.factor is None else mul0(xp, inp.factor, loss)
-    value = _finish(xp, reduce_loss(xp, per_item, inp.item_weight, inp.reduction), inp.input)
-    if grad is None:
-        return ValueAndGrad(value, None)
-    if inp.factor is not None:
-        grad = mul0(xp, inp.factor, grad)
-    scale = reduction_scale(xp, tuple(loss.shape), inp.item_weight, inp.reduction, loss.dtype)
-    return ValueAndGrad(value, _finish(xp, apply_reduction_scale(xp, grad, scale), inp.input))
-
-
-def apply_reduction_scale(xp: Any, grad: Array, scale: Array | float) -> Array:
-    """``grad * scale``, keeping zero entries zero when the scale is NaN.
-
-    The scale of ``"mean"`` is NaN when no item counts (all ignored or zero-weighted);
-    then every entry of ``grad`` is already 0 and stays 0, as PyTorch's gradient of an
-    all-ignored mean (whose value is NaN).
-    """
-    if isinstance(scale, float):
-        return grad * scale  # NaN only for an empty input, whose gradient is empty
-    return mul0(xp, grad, xp.broadcast_to(scale, tuple(grad.shape)))
+    return reduce_value_and_grad(
+        inp.xp,
+        inp.input,
+        loss,
+        grad,
+        reduction=inp.reduction,
+        item_weight=inp.item_weight,
+        factor=inp.factor,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -279,32 +145,7 @@ def _bce(
     return finish_binary(inp, loss, grad)
 
 
-def _bce_value_and_grad(
-    probs: Array,
-    target: Array,
-    /,
-    *,
-    weight: Array | None = None,
-    sample_weight: Array | None = None,
-    pos_weight: Array | None = None,
-    label_smoothing: float = 0.0,
-    reduction: Reduction = "mean",
-    clip: float | None = None,
-) -> ValueAndGrad:
-    return _bce(
-        probs,
-        target,
-        weight=weight,
-        sample_weight=sample_weight,
-        pos_weight=pos_weight,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        clip=clip,
-        with_grad=True,
-    )
-
-
-@register_value_and_grad(_bce_value_and_grad)
+@differentiable(_bce)
 def binary_cross_entropy(
     probs: Array,
     target: Array,
@@ -464,30 +305,7 @@ def _bce_logits(
     return finish_binary(inp, loss, grad)
 
 
-def _bce_logits_value_and_grad(
-    logits: Array,
-    target: Array,
-    /,
-    *,
-    weight: Array | None = None,
-    sample_weight: Array | None = None,
-    pos_weight: Array | None = None,
-    label_smoothing: float = 0.0,
-    reduction: Reduction = "mean",
-) -> ValueAndGrad:
-    return _bce_logits(
-        logits,
-        target,
-        weight=weight,
-        sample_weight=sample_weight,
-        pos_weight=pos_weight,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        with_grad=True,
-    )
-
-
-@register_value_and_grad(_bce_logits_value_and_grad)
+@differentiable(_bce_logits)
 def binary_cross_entropy_with_logits(
     logits: Array,
     target: Array,

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 from crossentropy._array_api import Array, namespace
-from crossentropy._numerics import _finish, upcast
+from crossentropy._numerics import upcast
 from crossentropy._validation import (
     Reduction,
-    check_axis,
     check_probabilities,
     check_reduction,
     default_tolerance,
 )
-from crossentropy.losses._reduce import ValueAndGrad, reduce_loss, register_value_and_grad
+from crossentropy.losses._elementwise import clip_probabilities, safe_log
+from crossentropy.losses._options import check_clip, check_tol
+from crossentropy.losses._reduce import ValueAndGrad, differentiable, reduce_value_and_grad
 from crossentropy.losses._targets import (
     CategoricalTarget,
     categorical_target,
-    check_clip,
+    check_class_axis,
     cross_entropy_terms,
     dense_target,
-    scale_gradient,
 )
 
 __all__ = ["categorical_cross_entropy"]
@@ -43,15 +42,12 @@ def _categorical_cross_entropy(
     clip: float | None,
     tol: float | None,
     with_grad: bool,
-) -> tuple[Array, Array | None]:
+) -> ValueAndGrad:
     reduction = check_reduction(reduction)
     eps = check_clip(clip)
-    tol = _check_tol(tol)
+    tol = check_tol(tol)
     xp, (probs, target, weight, sample_weight) = namespace(probs, target, weight, sample_weight)
-    if probs.ndim == 0:
-        msg = "probs must have a class axis; got a 0-d array"
-        raise ValueError(msg)
-    axis = check_axis(axis, probs.ndim)
+    axis = check_class_axis("probs", probs, axis)
     p = upcast(xp, probs)  # half precision computes in float32
     if tol is None and xp.isdtype(probs.dtype, "real floating"):
         tol = default_tolerance(xp, probs.dtype)  # the input's own precision (float16: ~0.03)
@@ -68,15 +64,14 @@ def _categorical_cross_entropy(
         ignore_index=ignore_index,
         label_smoothing=label_smoothing,
     )
-    q, inside = _clip(xp, p, eps)
+    q, inside = clip_probabilities(xp, p, eps)
     # -sum_c t_c log q_c with 0 log 0 = 0; t_c > 0 on q_c = 0 is +inf (no clipping unless
     # asked).
-    per_item = cross_entropy_terms(xp, t, _log(xp, q))
-    value = _finish(xp, reduce_loss(xp, per_item, t.item_weight, reduction), probs)
-    if not with_grad:
-        return value, None
-    grad = _grad_wrt_probs(xp, t, q, inside)
-    return value, _finish(xp, scale_gradient(xp, grad, t, reduction), probs)
+    per_item = cross_entropy_terms(xp, t, safe_log(xp, q))
+    grad = _grad_wrt_probs(xp, t, q, inside) if with_grad else None
+    return reduce_value_and_grad(
+        xp, probs, per_item, grad, reduction=reduction, item_weight=t.item_weight
+    )
 
 
 def _grad_wrt_probs(xp: Any, t: CategoricalTarget, q: Array, inside: Array | None) -> Array:
@@ -95,68 +90,7 @@ def _grad_wrt_probs(xp: Any, t: CategoricalTarget, q: Array, inside: Array | Non
     return grad
 
 
-def _log(xp: Any, q: Array) -> Array:
-    """``log(q)`` for ``q >= 0``, with ``log(0) = -inf`` written in (no NumPy warning)."""
-    zero = q == 0
-    return xp.where(zero, xp.full_like(q, -math.inf), xp.log(xp.where(zero, xp.ones_like(q), q)))
-
-
-def _clip(xp: Any, p: Array, eps: float | None) -> tuple[Array, Array | None]:
-    """``p`` clipped to ``[eps, 1 - eps]`` and the mask where it was left alone."""
-    if eps is None:
-        return p, None
-    low = xp.full_like(p, eps)
-    high = xp.full_like(p, 1.0 - eps)
-    inside = (p >= low) & (p <= high)
-    # where rather than minimum/maximum: autograd passes the whole gradient at p == eps,
-    # as torch.clamp does and as the analytic gradient's mask says.
-    return xp.where(p < low, low, xp.where(p > high, high, p)), inside
-
-
-def _check_tol(tol: object) -> float | None:
-    if tol is None:
-        return None
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
-        msg = f"tol must be None or a non-negative number, got {type(tol).__name__} {tol!r:.80}"
-        raise TypeError(msg)
-    value = float(tol)
-    if not (value >= 0 and math.isfinite(value)):
-        msg = f"tol must be None or a finite number >= 0, got {tol!r}"
-        raise ValueError(msg)
-    return value
-
-
-def _categorical_cross_entropy_value_and_grad(
-    probs: Array,
-    target: Array,
-    /,
-    *,
-    axis: int = -1,
-    weight: Array | None = None,
-    sample_weight: Array | None = None,
-    ignore_index: int | None = -100,
-    label_smoothing: float = 0.0,
-    reduction: Reduction = "mean",
-    clip: float | None = None,
-    tol: float | None = None,
-) -> ValueAndGrad:
-    value, grad = _categorical_cross_entropy(
-        probs,
-        target,
-        axis=axis,
-        weight=weight,
-        sample_weight=sample_weight,
-        ignore_index=ignore_index,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        clip=clip,
-        tol=tol,
-        with_grad=True,
-    )
-    return ValueAndGrad(value, grad)
-
-
-@register_value_and_grad(_categorical_cross_entropy_value_and_grad)
+@differentiable(_categorical_cross_entropy)
 def categorical_cross_entropy(
     probs: Array,
     target: Array,
@@ -274,7 +208,7 @@ def categorical_cross_entropy(
     >>> float(categorical_cross_entropy(np.array([[1.0, 0.0]]), np.array([1]), clip=1e-7))
     16.118
     """
-    value, _ = _categorical_cross_entropy(
+    return _categorical_cross_entropy(
         probs,
         target,
         axis=axis,
@@ -286,5 +220,4 @@ def categorical_cross_entropy(
         clip=clip,
         tol=tol,
         with_grad=False,
-    )
-    return value
+    ).value

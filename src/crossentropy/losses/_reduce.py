@@ -14,22 +14,27 @@ Conventions (PyTorch's where PyTorch has the feature):
 
 from __future__ import annotations
 
+import functools
+import inspect
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from crossentropy._numerics import _finish
 from crossentropy._validation import Reduction, check_finite, check_nonnegative
+from crossentropy.losses._elementwise import mul0
 
 if TYPE_CHECKING:
     from crossentropy._array_api import Array
 
 __all__ = [
     "ValueAndGrad",
-    "broadcast_sample_weight",
+    "broadcast_weight",
+    "differentiable",
     "reduce_loss",
-    "reduction_scale",
-    "register_value_and_grad",
+    "reduce_value_and_grad",
     "value_and_grad",
 ]
 
@@ -45,17 +50,33 @@ class ValueAndGrad(NamedTuple):
     grad: Array
 
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+_LossT = TypeVar("_LossT", bound=Callable[..., Any])
 _REGISTRY: dict[Callable[..., Any], Callable[..., ValueAndGrad]] = {}
 
 
-def register_value_and_grad(
-    value_and_grad_fn: Callable[..., ValueAndGrad],
-) -> Callable[[_F], _F]:
-    """Decorate a loss to register ``value_and_grad_fn`` (same signature) as its gradient."""
+def differentiable(impl: Callable[..., ValueAndGrad]) -> Callable[[_LossT], _LossT]:
+    """Decorate a loss to register ``impl``, its shared implementation, for its gradient.
 
-    def decorate(loss: _F) -> _F:
-        _REGISTRY[loss] = value_and_grad_fn
+    ``impl`` takes the loss's arguments (every one given: the loss supplies the
+    defaults) and a keyword ``with_grad: bool``, and returns a :class:`ValueAndGrad`
+    whose ``grad`` is ``None`` unless ``with_grad``. The loss's body calls it with
+    ``with_grad=False``; ``value_and_grad(loss)`` is a function with the loss's
+    signature, docstring and a name ``value_and_grad(<loss>)`` that binds its arguments
+    to that signature and calls ``impl(..., with_grad=True)``.
+    """
+
+    def decorate(loss: _LossT) -> _LossT:
+        signature = inspect.signature(loss)
+
+        def loss_value_and_grad(*args: Any, **kwargs: Any) -> ValueAndGrad:
+            bound = signature.bind(*args, **kwargs)  # the loss's own TypeError for bad calls
+            bound.apply_defaults()
+            return impl(*bound.args, **bound.kwargs, with_grad=True)
+
+        functools.update_wrapper(loss_value_and_grad, loss)  # signature, docstring, module
+        name = f"value_and_grad({loss.__name__})"
+        loss_value_and_grad.__name__ = loss_value_and_grad.__qualname__ = name
+        _REGISTRY[loss] = loss_value_and_grad
         return loss
 
     return decorate
@@ -86,22 +107,29 @@ def value_and_grad(loss: Callable[..., Any]) -> Callable[..., ValueAndGrad]:
         raise ValueError(msg) from None
 
 
-def broadcast_sample_weight(
-    xp: Any, sample_weight: Array | None, shape: tuple[int, ...], dtype: Any
+def broadcast_weight(
+    xp: Any,
+    name: str,
+    weight: Array | None,
+    shape: tuple[int, ...],
+    dtype: Any,
+    *,
+    shape_name: str = "the per-item loss shape",
 ) -> Array | None:
-    """Validate ``sample_weight`` (finite, >= 0) and broadcast it to the item ``shape``."""
-    if sample_weight is None:
+    """Validate a weight (finite, >= 0) and broadcast it to ``shape`` in ``dtype``.
+
+    ``name`` and ``shape_name`` word the errors (``sample_weight`` of the per-item loss,
+    ``pos_weight`` of the input, ...).
+    """
+    if weight is None:
         return None
-    sample_weight = xp.asarray(sample_weight)
-    check_finite(xp, "sample_weight", sample_weight)
-    check_nonnegative(xp, "sample_weight", sample_weight)
+    weight = xp.asarray(weight)
+    check_finite(xp, name, weight)
+    check_nonnegative(xp, name, weight)
     try:
-        return xp.broadcast_to(xp.astype(sample_weight, dtype), shape)
+        return xp.broadcast_to(xp.astype(weight, dtype), shape)
     except (ValueError, RuntimeError) as exc:
-        msg = (
-            f"sample_weight of shape {tuple(sample_weight.shape)} does not broadcast to "
-            f"the per-item loss shape {shape}"
-        )
+        msg = f"{name} of shape {tuple(weight.shape)} does not broadcast to {shape_name} {shape}"
         raise ValueError(msg) from exc
 
 
@@ -120,45 +148,77 @@ def reduce_loss(xp: Any, per_item: Array, item_weight: Array | None, reduction: 
     if reduction == "sum":
         return total
     denominator = (
-        xp.asarray(float(_size(per_item)), dtype=per_item.dtype)
+        xp.asarray(float(math.prod(per_item.shape)), dtype=per_item.dtype)
         if item_weight is None
         else xp.sum(item_weight)
     )
-    return _divide_or_nan(xp, total, denominator)
+    return _divide(xp, total, denominator, where_zero=math.nan)
 
 
-def reduction_scale(
+def reduce_value_and_grad(
     xp: Any,
-    per_item_shape: tuple[int, ...],
-    item_weight: Array | None,
+    like: Array,
+    per_item: Array,
+    grad: Array | None,
+    *,
     reduction: Reduction,
-    dtype: Any,
-) -> Array | float:
-    """d(reduced loss) / d(weighted per-item loss): 1, or 1 / sum(item weights) for mean."""
-    if reduction != "mean":
-        return 1.0
-    if item_weight is None:
-        count = 1
-        for n in per_item_shape:
-            count *= n
-        return 1.0 / count if count else float("nan")
-    return _divide_or_nan(xp, 1.0, xp.astype(xp.sum(item_weight), dtype))
+    item_weight: Array | None,
+    factor: Array | None = None,
+    axis: int | None = None,
+) -> ValueAndGrad:
+    """Weight and reduce per-item losses, chain their gradient, cast both like ``like``.
+
+    Parameters
+    ----------
+    per_item : array, item shape
+        The per-item losses.
+    grad : array of the input's shape, or None
+        The gradient of ``sum(per_item)`` with respect to the input; ``None`` for the
+        value alone.
+    reduction : {"none", "mean", "sum"}
+        ``"none"`` and ``"sum"`` keep the gradient of the sum; ``"mean"`` divides it by
+        the mean's denominator (see :func:`reduce_loss`).
+    item_weight : array of the item shape, or None
+        The normaliser of ``"mean"``: ``None`` divides by the item count.
+    factor : array of the item shape, or None
+        A per-item multiplier not yet in ``per_item`` and ``grad``. An item whose factor
+        is 0 contributes 0 to the value and to the gradient, even where its loss or
+        gradient is infinite.
+    axis : int, optional
+        The class axis of ``grad`` (``factor`` is broadcast along it); ``None`` when the
+        loss is elementwise (``grad`` has the item shape).
+
+    Returns
+    -------
+    ValueAndGrad
+        With ``grad`` ``None`` when ``grad`` is. Where no item counts (every item
+        ignored or zero-weighted, or no items), ``"mean"`` is NaN and its gradient 0,
+        as PyTorch's for an all-ignored batch.
+    """
+    if factor is not None:
+        per_item = mul0(xp, factor, per_item)
+    value = _finish(xp, reduce_loss(xp, per_item, item_weight, reduction), like)
+    if grad is None:
+        return ValueAndGrad(value, None)
+    if factor is not None:
+        grad = mul0(xp, factor if axis is None else xp.expand_dims(factor, axis=axis), grad)
+    if reduction == "mean":
+        # d(mean)/d(per_item_i) = 1 / denominator, a constant: the gradient is divided.
+        if item_weight is None:
+            count = math.prod(per_item.shape)
+            grad = grad / count if count else grad  # no items: an empty gradient
+        else:
+            grad = _divide(xp, grad, xp.sum(item_weight), where_zero=0.0)
+    return ValueAndGrad(value, _finish(xp, grad, like))
 
 
-def _divide_or_nan(xp: Any, numerator: Array | float, denominator: Array) -> Array:
-    """``numerator / denominator``, and ``nan`` (without a NumPy warning) where it is 0.
+def _divide(xp: Any, numerator: Array, denominator: Array, *, where_zero: float) -> Array:
+    """``numerator / denominator``, and ``where_zero`` (without a NumPy warning) where it is 0.
 
     A zero denominator means no item counts (all ignored, all weights zero, or empty):
-    the mean is ``0 / 0 = nan`` by the convention above.
+    the mean is ``0 / 0 = nan`` by the convention above, and its gradient 0.
     """
     zero = denominator == 0
     safe = xp.where(zero, xp.ones_like(denominator), denominator)
     quotient = numerator / safe
-    return xp.where(zero, xp.full_like(quotient, float("nan")), quotient)
-
-
-def _size(x: Array) -> int:
-    count = 1
-    for n in x.shape:
-        count *= int(n)
-    return count
+    return xp.where(zero, xp.full_like(quotient, where_zero), quotient)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from crossentropy._array_api import Array, namespace
-from crossentropy._numerics import _finish, _softmax_parts, upcast
-from crossentropy._validation import Reduction, check_axis, check_finite, check_reduction
-from crossentropy.losses._reduce import ValueAndGrad, reduce_loss, register_value_and_grad
+from crossentropy._numerics import _softmax_parts, upcast
+from crossentropy._validation import Reduction, check_finite, check_reduction
+from crossentropy.losses._elementwise import mul0
+from crossentropy.losses._reduce import ValueAndGrad, differentiable, reduce_value_and_grad
 from crossentropy.losses._targets import (
     categorical_target,
+    check_class_axis,
     minus_target,
-    mul0,
-    scale_gradient,
     target_total,
     weighted_sum,
 )
@@ -31,10 +31,10 @@ def _softmax_cross_entropy(
     label_smoothing: float,
     reduction: Reduction,
     with_grad: bool,
-) -> tuple[Array, Array | None]:
+) -> ValueAndGrad:
     reduction = check_reduction(reduction)
     xp, (logits, target, weight, sample_weight) = namespace(logits, target, weight, sample_weight)
-    axis = _class_axis(logits, axis)
+    axis = check_class_axis("logits", logits, axis)
     check_finite(xp, "logits", logits, allow_inf=True)  # +-inf are limits; NaN is an error
     x = upcast(xp, logits)  # half precision computes in float32
     t = categorical_target(
@@ -56,55 +56,23 @@ def _softmax_cross_entropy(
     total = target_total(xp, t)  # T, keepdims
     spread = xp.squeeze(mul0(xp, total, xp.log(s)), axis=axis)  # an ignored item: 0
     per_item = spread - weighted_sum(xp, t, z)
-    value = _finish(xp, reduce_loss(xp, per_item, t.item_weight, reduction), logits)
-    if not with_grad:
-        return value, None
-    # Gradient. With t_c the item's target weights (smoothed, class- and sample-weighted,
-    # 0 if ignored), T = sum_c t_c and p = softmax(x):
-    #   L = -sum_c t_c log p_c = -sum_c t_c x_c + T logsumexp(x)
-    #   dL/dx_j = -t_j + T p_j = p_j T - t_j.
-    # It sums to zero over the classes (shift invariance), for any t. The reduction is
-    # linear in the per-item losses with constant weights: "sum"/"none" leave it as is,
-    # "mean" divides it by the sum of the item weights.
-    p = xp.exp(z) / s
-    grad = minus_target(xp, p * total, t)
-    return value, _finish(xp, scale_gradient(xp, grad, t, reduction), logits)
-
-
-def _class_axis(x: Array, axis: int) -> int:
-    if x.ndim == 0:
-        msg = "logits must have a class axis; got a 0-d array"
-        raise ValueError(msg)
-    return check_axis(axis, x.ndim)
-
-
-def _softmax_cross_entropy_value_and_grad(
-    logits: Array,
-    target: Array,
-    /,
-    *,
-    axis: int = -1,
-    weight: Array | None = None,
-    sample_weight: Array | None = None,
-    ignore_index: int | None = -100,
-    label_smoothing: float = 0.0,
-    reduction: Reduction = "mean",
-) -> ValueAndGrad:
-    value, grad = _softmax_cross_entropy(
-        logits,
-        target,
-        axis=axis,
-        weight=weight,
-        sample_weight=sample_weight,
-        ignore_index=ignore_index,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        with_grad=True,
+    grad = None
+    if with_grad:
+        # Gradient. With t_c the item's target weights (smoothed, class- and
+        # sample-weighted, 0 if ignored), T = sum_c t_c and p = softmax(x):
+        #   L = -sum_c t_c log p_c = -sum_c t_c x_c + T logsumexp(x)
+        #   dL/dx_j = -t_j + T p_j = p_j T - t_j.
+        # It sums to zero over the classes (shift invariance), for any t. The reduction
+        # is linear in the per-item losses with constant weights: "sum"/"none" leave it
+        # as is, "mean" divides it by the sum of the item weights.
+        p = xp.exp(z) / s
+        grad = minus_target(xp, p * total, t)
+    return reduce_value_and_grad(
+        xp, logits, per_item, grad, reduction=reduction, item_weight=t.item_weight
     )
-    return ValueAndGrad(value, grad)
 
 
-@register_value_and_grad(_softmax_cross_entropy_value_and_grad)
+@differentiable(_softmax_cross_entropy)
 def softmax_cross_entropy(
     logits: Array,
     target: Array,
@@ -242,7 +210,7 @@ def softmax_cross_entropy(
     >>> grad.round(4).tolist()
     [[-0.1705, 0.1212, 0.0493], [0.0543, -0.0988, 0.0445]]
     """
-    value, _ = _softmax_cross_entropy(
+    return _softmax_cross_entropy(
         logits,
         target,
         axis=axis,
@@ -252,5 +220,4 @@ def softmax_cross_entropy(
         label_smoothing=label_smoothing,
         reduction=reduction,
         with_grad=False,
-    )
-    return value
+    ).value

@@ -24,36 +24,32 @@ consumer asks for one (:func:`dense_target`).
 The mean's normaliser (see :mod:`crossentropy.losses._reduce`) is PyTorch's: the item
 weight :math:`s_i w_{y_i}` for labels (``0`` if ignored), :math:`s_i` (or the item count)
 for probabilities, whose class weights are not part of the normaliser.
+
+The focal losses build dense targets of their own but share the label and axis checks
+here (:func:`label_one_hot`, :func:`check_class_axis`, :func:`class_shape`).
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import Any, NamedTuple
 
-from crossentropy._array_api import Array, device
-from crossentropy._validation import (
-    Reduction,
-    check_finite,
-    check_labels,
-    check_nonnegative,
-)
-from crossentropy.losses._reduce import broadcast_sample_weight
+from crossentropy._array_api import Array, device, index_dtype
+from crossentropy._validation import check_axis, check_finite, check_labels, check_nonnegative
+from crossentropy.losses._elementwise import mul0
+from crossentropy.losses._options import check_ignore_index, check_label_smoothing
+from crossentropy.losses._reduce import broadcast_weight
 
 __all__ = [
     "CategoricalTarget",
     "categorical_target",
-    "check_clip",
-    "check_label_smoothing",
+    "check_class_axis",
     "check_num_classes",
+    "class_shape",
     "class_weight",
     "cross_entropy_terms",
     "dense_target",
+    "label_one_hot",
     "minus_target",
-    "mul0",
-    "one_hot",
-    "scale_gradient",
     "target_total",
     "weighted_sum",
 ]
@@ -97,32 +93,12 @@ class CategoricalTarget(NamedTuple):
     axis: int
 
 
-def check_label_smoothing(label_smoothing: object) -> float:
-    """Return ``label_smoothing`` as a float in ``[0, 1]`` (``TypeError``/``ValueError``)."""
-    value = _real("label_smoothing", label_smoothing)
-    if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
-        msg = f"label_smoothing must be in [0, 1], got {label_smoothing!r}"
+def check_class_axis(name: str, x: Array, axis: int) -> int:
+    """Return the class ``axis`` of ``x`` as a non-negative int (``ValueError`` if 0-d)."""
+    if x.ndim == 0:
+        msg = f"{name} must have a class axis; got a 0-d array"
         raise ValueError(msg)
-    return value
-
-
-def check_clip(clip: object) -> float | None:
-    """Return ``clip``: ``None`` or a float in the open interval ``(0, 0.5)``."""
-    if clip is None:
-        return None
-    value = _real("clip", clip)
-    if not 0.0 < value < 0.5:
-        msg = f"clip must be None or in the open interval (0, 0.5), got {clip!r}"
-        raise ValueError(msg)
-    return value
-
-
-def _real(name: str, value: object) -> float:
-    # numbers.Real admits Python and NumPy scalars; bool is an int but not a sensible value.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        msg = f"{name} must be a real number, got {type(value).__name__} {value!r:.80}"
-        raise TypeError(msg)
-    return float(value)
+    return check_axis(axis, x.ndim)
 
 
 def check_num_classes(name: str, shape: tuple[int, ...], axis: int) -> int:
@@ -160,16 +136,30 @@ def class_weight(xp: Any, weight: Array | None, num_classes: int, dtype: Any) ->
     return xp.astype(weight, dtype)
 
 
-def one_hot(xp: Any, labels: Array, num_classes: int, *, axis: int) -> Array:
-    """Boolean one-hot of integer ``labels`` with the class axis inserted at ``axis``.
+def label_one_hot(
+    xp: Any, labels: Array, num_classes: int, *, axis: int, ignore_index: int | None
+) -> tuple[Array, Array, Array | None]:
+    """Check integer ``labels``; return them widened, their one-hot mask and validity.
 
-    Built by comparison with ``arange(C)`` (no gather: Dask has no ``take_along_axis``);
-    a label outside ``[0, C)`` gives an all-``False`` slice.
+    Labels become int64 (int32 on JAX without x64, which has no 64-bit integers).
+
+    The boolean one-hot mask has the class axis inserted at ``axis`` and is all
+    ``False`` for an ignored item; the validity mask (item shape) is
+    ``labels != ignore_index``, ``None`` when nothing is ignored. The mask is built by
+    comparison with ``arange(C)`` (no gather: Dask has no ``take_along_axis``).
     """
-    ndim = labels.ndim + 1
+    # A wide signed dtype first: comparisons with ignore_index (say -100) must not overflow
+    # uint8 labels. int64 where the library has it (JAX without x64 has only int32).
+    index = index_dtype(xp)
+    labels = labels if labels.dtype == index else xp.astype(labels, index)
+    check_labels(xp, "target", labels, num_classes, ignore_index=ignore_index)
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device(labels))
-    classes = xp.reshape(classes, class_shape(ndim, axis, num_classes))
-    return xp.expand_dims(labels, axis=axis) == classes
+    classes = xp.reshape(classes, class_shape(labels.ndim + 1, axis, num_classes))
+    hot = xp.expand_dims(labels, axis=axis) == classes  # a label outside [0, C): all False
+    valid = None if ignore_index is None else labels != ignore_index
+    if valid is not None and ignore_index is not None and 0 <= ignore_index < num_classes:
+        hot = hot & xp.expand_dims(valid, axis=axis)  # an ignored label that is a class
+    return labels, hot, valid
 
 
 def categorical_target(
@@ -193,12 +183,12 @@ def categorical_target(
     with probabilities is an error (it cannot mean anything there).
     """
     smoothing = check_label_smoothing(label_smoothing)
-    ignore = _check_ignore_index(ignore_index)
+    ignore = check_ignore_index(ignore_index)
     num_classes = check_num_classes(input_name, input_shape, axis)
     item_shape = input_shape[:axis] + input_shape[axis + 1 :]
     w = class_weight(xp, weight, num_classes, dtype)
     w_b = None if w is None else xp.reshape(w, class_shape(len(input_shape), axis, num_classes))
-    sw = broadcast_sample_weight(xp, sample_weight, item_shape, dtype)
+    sw = broadcast_weight(xp, "sample_weight", sample_weight, item_shape, dtype)
     if xp.isdtype(target.dtype, "integral"):
         return _from_labels(
             xp,
@@ -235,16 +225,6 @@ def categorical_target(
     raise TypeError(msg)
 
 
-def _check_ignore_index(ignore_index: object) -> int | None:
-    if ignore_index is None:
-        return None
-    # numbers.Integral admits Python and NumPy integers (not bool, not 1.0).
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-        msg = f"ignore_index must be an int or None, got {ignore_index!r:.80}"
-        raise TypeError(msg)
-    return int(ignore_index)
-
-
 def _from_labels(
     xp: Any,
     labels: Array,
@@ -267,13 +247,9 @@ def _from_labels(
             f"shape of {input_name}."
         )
         raise ValueError(msg)
-    # int64 first: comparisons with ignore_index (say -100) must not overflow uint8 labels.
-    labels = labels if labels.dtype == xp.int64 else xp.astype(labels, xp.int64)
-    check_labels(xp, "target", labels, num_classes, ignore_index=ignore_index)
-    hot = one_hot(xp, labels, num_classes, axis=axis)
-    valid = None if ignore_index is None else labels != ignore_index
-    if valid is not None and ignore_index is not None and 0 <= ignore_index < num_classes:
-        hot = hot & xp.expand_dims(valid, axis=axis)  # an ignored label that is a class
+    labels, hot, valid = label_one_hot(
+        xp, labels, num_classes, axis=axis, ignore_index=ignore_index
+    )
     # The item weight s_i w_{y_i} [not ignored]: a gather of w (on the item shape, cheap).
     item_weight = None if valid is None else xp.astype(valid, dtype)
     if w_b is not None:
@@ -398,30 +374,7 @@ def dense_target(xp: Any, target: CategoricalTarget) -> Array:
     return t
 
 
-def mul0(xp: Any, a: Array, b: Array) -> Array:
-    """``a * b`` with ``0 * b = 0`` even for infinite or NaN ``b``."""
-    return a * xp.where(a == 0, xp.zeros_like(b), b)
-
-
 def cross_entropy_terms(xp: Any, target: CategoricalTarget, log_q: Array) -> Array:
     """Per-item ``-sum_c t_c log q_c`` with ``0 log 0 = 0`` (``t_c = 0`` never meets ``-inf``)."""
     # 0 - sum rather than -sum: an ignored item (all t = 0) gives +0, not -0.
     return 0.0 - weighted_sum(xp, target, log_q)
-
-
-def scale_gradient(xp: Any, grad: Array, target: CategoricalTarget, reduction: Reduction) -> Array:
-    """Chain ``grad`` (of the summed weighted loss) through the reduction.
-
-    ``"sum"`` and ``"none"`` (the gradient of the sum): unchanged. ``"mean"``: divided by
-    the mean's denominator; when that is 0 (every item ignored or zero-weighted, or no
-    items) the value is NaN and the gradient is 0, as PyTorch's for an all-ignored batch.
-    """
-    if reduction != "mean":
-        return grad
-    if target.item_weight is None:
-        count = math.prod(target.item_shape)
-        return grad / count if count else grad
-    denominator = xp.sum(target.item_weight)
-    zero = denominator == 0
-    safe = xp.where(zero, xp.ones_like(denominator), denominator)
-    return xp.where(zero, xp.zeros_like(grad), grad / safe)
