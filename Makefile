@@ -33,8 +33,8 @@ demo: $(VENV)/.installed-core
 	$(BIN)/crossentropy compute --p 0.25,0.25,0.25,0.25 --q 0.7,0.1,0.1,0.1 --base bits
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

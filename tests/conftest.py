@@ -1,7 +1,7 @@
 """The backend matrix: every array-library-agnostic test runs on each of these.
 
 ``xp`` is the array-API namespace of a backend (NumPy, array-api-strict, PyTorch CPU,
-PyTorch CUDA where present, Dask); ``to_np`` brings a result back to NumPy for
+PyTorch CUDA where present, Dask, JAX CPU); ``to_np`` brings a result back to NumPy for
 comparison against an independent oracle.
 """
 
@@ -14,10 +14,36 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from crossentropy._array_api import to_numpy
 
-BACKENDS = ["numpy", "array_api_strict", "torch", "dask", "torch_cuda"]
+# Property tests explore new examples on every local run. CI (CI=true) replays a fixed
+# sequence instead, so a submission is judged on the same examples every time; no
+# deadline anywhere, since a shared 2-core machine makes timings noisy.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+BACKENDS = ["numpy", "array_api_strict", "torch", "dask", "jax", "torch_cuda"]
+
+
+def _enable_jax_x64() -> None:
+    """Make JAX's float64 mean float64 (JAX defaults to 32-bit), once, for the whole session.
+
+    Set here, when the conftest is imported and before any test runs, rather than in the
+    ``jax`` fixture, so that no test order can see JAX with x64 off (a test that imports
+    jax directly and runs first, say). No test may change it back: ``Backend("jax")``
+    checks that it still holds.
+    """
+    try:
+        import jax
+    except ImportError:  # jax is an optional test dependency: the jax backend skips
+        return
+    jax.config.update("jax_enable_x64", True)
+
+
+_enable_jax_x64()
 
 
 def _namespace(name: str) -> Any:
@@ -39,6 +65,16 @@ def _namespace(name: str) -> Any:
         import array_api_compat.dask.array as xp
 
         return xp
+    if name == "jax":
+        jax = pytest.importorskip("jax")
+        if not jax.config.jax_enable_x64:
+            msg = "jax_enable_x64 was switched off after conftest enabled it"
+            raise AssertionError(msg)
+        import array_api_compat
+
+        # There is no array_api_compat.jax: jax.numpy implements the array API itself, and
+        # array_namespace of a JAX array is jax.numpy (as crossentropy's namespace() sees it).
+        return array_api_compat.array_namespace(jax.numpy.zeros(0))
     raise AssertionError(name)
 
 

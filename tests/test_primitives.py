@@ -366,6 +366,24 @@ def test_backends_nonfinite_rows(backend: Any, to_np: Any) -> None:
     )
 
 
+def test_backends_empty_class_axis_keeps_type_dtype_and_device(backend: Any, to_np: Any) -> None:
+    from crossentropy._array_api import device
+
+    xb = backend.asarray(np.zeros((3, 0)), dtype="float32")
+    for got, want in [
+        (logsumexp(xb, axis=1), [-math.inf] * 3),  # a new array: must land on xb's device
+        (logsumexp(xb, axis=1, keepdims=True), [[-math.inf]] * 3),
+    ]:
+        assert type(got) is type(xb)
+        assert got.dtype == xb.dtype
+        assert device(got) == device(xb)
+        np.testing.assert_array_equal(to_np(got), want)
+    for func in (log_softmax, softmax):
+        got = func(xb, axis=1)
+        assert tuple(got.shape) == (3, 0)
+        assert device(got) == device(xb)
+
+
 def test_torch_autograd_flows_through_primitives() -> None:
     torch = pytest.importorskip("torch")
     x = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)

@@ -17,6 +17,7 @@ __all__ = [
     "Array",
     "compute_dtype",
     "device",
+    "index_dtype",
     "is_eager",
     "is_lazy",
     "namespace",
@@ -35,8 +36,10 @@ def namespace(*values: object) -> tuple[Any, tuple[Array, ...]]:
     """Return the array namespace shared by ``values`` and the values as arrays of it.
 
     Python scalars, lists and tuples become NumPy arrays (``float64`` for non-integer
-    data) unless another argument is an array of a different library, in which case
-    they are created in that library on the same device. ``None`` is passed through.
+    data, ``int64`` for integers) unless another argument is an array of a different
+    library, in which case they are created in that library on the same device, in
+    ``float64`` / :func:`index_dtype` where it has them (JAX without ``jax_enable_x64``
+    has neither: ``float32`` / ``int32`` there). ``None`` is passed through.
     """
     arrays = [v for v in values if v is not None and _is_array(v)]
     if arrays:
@@ -57,11 +60,10 @@ def namespace(*values: object) -> tuple[Any, tuple[Array, ...]]:
         if as_numpy.dtype.kind == "b":
             out.append(xp.asarray(as_numpy.tolist(), dtype=xp.bool, device=device))
         elif as_numpy.dtype.kind in "iu":
-            out.append(xp.asarray(as_numpy.tolist(), dtype=xp.int64, device=device))
+            out.append(xp.asarray(as_numpy.tolist(), dtype=index_dtype(xp), device=device))
         else:
-            out.append(
-                xp.asarray(as_numpy.astype(np.float64).tolist(), dtype=xp.float64, device=device)
-            )
+            dtype = xp.float64 if _has_dtype(xp, "float64", "real floating") else xp.float32
+            out.append(xp.asarray(as_numpy.astype(np.float64).tolist(), dtype=dtype, device=device))
     return xp, tuple(out)
 
 
@@ -79,15 +81,27 @@ def compute_dtype(xp: Any, dtype: Any) -> Any:
     if xp.isdtype(dtype, "complex floating"):
         msg = f"complex input is not supported, got dtype {dtype}"
         raise TypeError(msg)
-    return xp.float64 if _has_float64(xp) else xp.float32
+    return xp.float64 if _has_dtype(xp, "float64", "real floating") else xp.float32
 
 
-def _has_float64(xp: Any) -> bool:
+def index_dtype(xp: Any) -> Any:
+    """Return the integer dtype for class labels: ``int64`` where ``xp`` has it.
+
+    JAX without ``jax_enable_x64`` has no 64-bit dtypes (asking for one warns and gives
+    32 bits), so there it is the namespace's default integer dtype, ``int32``.
+    """
+    if _has_dtype(xp, "int64", "signed integer"):
+        return xp.int64
+    return xp.__array_namespace_info__().default_dtypes()["integral"]
+
+
+def _has_dtype(xp: Any, name: str, kind: str) -> bool:
+    """Whether ``xp`` has the dtype ``name`` (asked each time: JAX's x64 switch can change)."""
     try:
         info = xp.__array_namespace_info__()
-        return "float64" in info.dtypes(kind="real floating")
     except AttributeError:  # pragma: no cover - namespaces without the inspection API
         return True
+    return name in info.dtypes(kind=kind)
 
 
 def device(x: Array) -> Any:
@@ -98,10 +112,16 @@ def device(x: Array) -> Any:
 def is_lazy(x: Array) -> bool:
     """Whether ``x`` cannot be inspected eagerly (a traced JAX value, say).
 
-    Dask arrays are lazy but can be computed, so data checks still run on them.
+    Dask arrays are lazy but can be computed, so data checks still run on them. A
+    concrete JAX array is not lazy (its values can be read); a JAX tracer (inside
+    ``jax.jit``, ``jax.grad``, ``jax.vmap``) is.
     """
     if array_api_compat.is_dask_array(x):
         return False
+    if array_api_compat.is_jax_array(x):
+        # array_api_compat.is_lazy_array calls every JAX array lazy, to be safe; only a
+        # tracer is, and treating concrete arrays so would skip every data check on them.
+        return _is_jax_tracer(x)
     return bool(array_api_compat.is_lazy_array(x))
 
 
@@ -110,7 +130,13 @@ def is_eager(x: Array) -> bool:
 
     Code may branch on data (say, a fast path for all-finite input) only when this holds.
     """
-    return not (array_api_compat.is_dask_array(x) or array_api_compat.is_lazy_array(x))
+    return not array_api_compat.is_dask_array(x) and not is_lazy(x)
+
+
+def _is_jax_tracer(x: Any) -> bool:
+    import jax  # noqa: PLC0415 - only reached for JAX arrays, so jax is already imported
+
+    return isinstance(x, jax.core.Tracer)
 
 
 def to_numpy(x: Array) -> np.ndarray:
@@ -125,8 +151,8 @@ def to_numpy(x: Array) -> np.ndarray:
         return np.asarray(x)  # computes the graph
     if array_api_compat.is_cupy_array(x):  # pragma: no cover - no GPU in CI
         return np.asarray(x.get())
-    if array_api_compat.is_jax_array(x):  # pragma: no cover - exercised where jax is installed
-        return np.asarray(x)
+    if array_api_compat.is_jax_array(x):
+        return np.asarray(x)  # copies to host; fails, as it must, for a tracer
     try:
         return np.asarray(np.from_dlpack(x))
     except (TypeError, RuntimeError, BufferError, AttributeError):

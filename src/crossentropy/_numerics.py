@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from crossentropy._array_api import Array, compute_dtype, is_eager, namespace
+from crossentropy._array_api import Array, compute_dtype, device, is_eager, namespace
 from crossentropy._validation import check_axis
 
 __all__ = [
@@ -113,7 +113,7 @@ def logsumexp(x: Array, /, *, axis: int = -1, keepdims: bool = False) -> Array:
     if xc.shape[axis] == 0:
         shape = list(xc.shape)
         shape[axis] = 1
-        out = xp.full(tuple(shape), -math.inf, dtype=xc.dtype)
+        out = xp.full(tuple(shape), -math.inf, dtype=xc.dtype, device=device(xc))
         return _finish(xp, out if keepdims else xp.squeeze(out, axis=axis), x)
     m = xp.max(xc, axis=axis, keepdims=True)
     if _all_finite(xp, m):

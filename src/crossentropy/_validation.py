@@ -2,8 +2,8 @@
 
 Each message says which argument was wrong, what was expected and what was found,
 with the first offending index. Checks on data values run on eager arrays (NumPy,
-PyTorch, CuPy, array-api-strict, and Dask, which is computed); they are skipped only
-for values that cannot be inspected, such as JAX tracers inside ``jit``.
+PyTorch, CuPy, array-api-strict, concrete JAX arrays, and Dask, which is computed); they
+are skipped only for values that cannot be inspected, such as JAX tracers inside ``jit``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "check_reduction",
     "check_same_shape",
     "first_index",
+    "found_any",
 ]
 
 Reduction = Literal["none", "mean", "sum"]
@@ -41,8 +42,15 @@ def _fmt_index(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in index) + "]"
 
 
-def _any(xp: Any, mask: Array) -> bool:
-    return bool(xp.any(mask))
+def found_any(xp: Any, mask: Array) -> bool:
+    """Whether some entry of ``mask`` is ``True``, as far as can be known now.
+
+    ``False`` when the answer is traced: inside ``jax.jit`` even operations on concrete
+    (closed-over) arrays give tracers, so a check whose input was concrete can still
+    meet a traced mask. Data checks call this, never ``bool(xp.any(mask))``.
+    """
+    hit = xp.any(mask)
+    return not is_lazy(hit) and bool(hit)
 
 
 def check_reduction(reduction: object) -> Reduction:
@@ -79,7 +87,7 @@ def check_finite(xp: Any, name: str, x: Array, *, allow_inf: bool = False) -> No
     if is_lazy(x):
         return
     bad = xp.isnan(x) if allow_inf else ~xp.isfinite(x)
-    if _any(xp, bad):
+    if found_any(xp, bad):
         index = first_index(bad)
         value = to_numpy(x)[index]
         what = "NaN" if allow_inf else "finite values"
@@ -93,7 +101,7 @@ def check_nonnegative(xp: Any, name: str, x: Array) -> None:
     if is_lazy(x):
         return
     bad = ~(x >= 0)  # NaN compares False, so it is caught here too
-    if _any(xp, bad):
+    if found_any(xp, bad):
         index = first_index(bad)
         value = to_numpy(x)[index]
         msg = f"{name} must be non-negative and not NaN; found {value} at index {_fmt_index(index)}"
@@ -134,7 +142,7 @@ def check_probabilities(
     else:
         bad = ~((p >= 0.0) & (p <= 1.0 + tol))
         expected = "probabilities in [0, 1]"
-    if _any(xp, bad):
+    if found_any(xp, bad):
         index = first_index(bad)
         value = to_numpy(p)[index]
         msg = f"{name} must contain {expected}; found {value} at index {_fmt_index(index)}"
@@ -143,7 +151,7 @@ def check_probabilities(
         return
     totals = xp.sum(xp.exp(p) if log else p, axis=axis)
     off = xp.abs(totals - 1.0) > tol
-    if _any(xp, off):
+    if found_any(xp, off):
         index = first_index(off)
         total = (
             float(to_numpy(totals)[index]) if index or totals.ndim == 0 else float(to_numpy(totals))
@@ -174,7 +182,7 @@ def check_labels(
     bad = (labels < 0) | (labels >= num_classes)
     if ignore_index is not None:
         bad = bad & (labels != ignore_index)
-    if _any(xp, bad):
+    if found_any(xp, bad):
         index = first_index(bad)
         value = int(to_numpy(labels)[index]) if index else int(to_numpy(labels))
         extra = f" or ignore_index={ignore_index}" if ignore_index is not None else ""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from crossentropy._array_api import Array, is_lazy, namespace
+from crossentropy._array_api import Array, index_dtype, is_lazy, namespace
 from crossentropy._numerics import sigmoid
-from crossentropy._validation import check_axis
+from crossentropy._validation import check_axis, found_any
 from crossentropy.compat._common import (
     as_float,
     finish,
@@ -201,23 +201,27 @@ def sparse_categorical_crossentropy_with_mask(
 
 
 def _integer_labels(xp: Any, y_true: Array, valid: Array | None, n_classes: int) -> Array:
-    """``y_true`` as int64 class indices (``0`` where not ``valid``), checked in range."""
+    """``y_true`` as int64 class indices (``0`` where not ``valid``), checked in range.
+
+    ``int32`` where the namespace has no ``int64`` (JAX without x64): see ``index_dtype``.
+    """
+    int_dtype = index_dtype(xp)
     if xp.isdtype(y_true.dtype, "bool"):
-        y_true = xp.astype(y_true, xp.int64)
+        y_true = xp.astype(y_true, int_dtype)
     check = not is_lazy(y_true)
     if check and not xp.isdtype(y_true.dtype, "integral"):
         bad = xp.floor(y_true) != y_true
         if valid is not None:
             bad = bad & valid
-        if bool(xp.any(bad)):
+        if found_any(xp, bad):
             where, value = first_bad(bad, y_true)
             msg = f"y_true must hold integer class indices, found {value} at index {where}"
             raise ValueError(msg)
-    labels = y_true if y_true.dtype == xp.int64 else xp.astype(y_true, xp.int64)
+    labels = y_true if y_true.dtype == int_dtype else xp.astype(y_true, int_dtype)
     if valid is not None:
         labels = xp.where(valid, labels, xp.zeros_like(labels))
     bad = (labels < 0) | (labels >= n_classes)
-    if check and bool(xp.any(bad)):
+    if check and found_any(xp, bad):
         where, value = first_bad(bad, labels)
         extra = "" if valid is None else " or ignore_class"
         msg = (

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from crossentropy._array_api import Array, compute_dtype, namespace, to_numpy
-from crossentropy._validation import check_finite
+from crossentropy._validation import check_finite, found_any
 from crossentropy.compat._common import first_bad, ignore_fp_warnings
 
 __all__ = [
@@ -79,7 +79,7 @@ def _check_proba(y_proba: Array) -> tuple[Any, Array]:
         raise ValueError(msg)
     check_finite(xp, "y_proba", p)
     for bad, bound in ((p > 1, "greater than 1"), (p < 0, "lower than 0")):
-        if bool(xp.any(bad)):
+        if found_any(xp, bad):
             where, value = first_bad(bad, p)
             msg = f"y_proba must hold probabilities; found {value} ({bound}) at index {where}"
             raise ValueError(msg)

@@ -22,6 +22,7 @@ from crossentropy._validation import (
     check_probabilities,
     default_tolerance,
     first_index,
+    found_any,
 )
 
 __all__ = [
@@ -132,7 +133,7 @@ def normalize_slices(
         check_finite(xp, name, x)
         totals = xp.sum(x, axis=axis, keepdims=True)
         bad = (totals == 0) | ~xp.isfinite(totals)
-    if not is_lazy(x) and bool(xp.any(bad)):
+    if not is_lazy(x) and found_any(xp, bad):
         squeezed = xp.squeeze(bad, axis=axis)
         index = first_index(squeezed) if squeezed.ndim else ()
         total = float(to_numpy(xp.squeeze(totals, axis=axis))[index])

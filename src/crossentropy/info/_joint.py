@@ -11,7 +11,12 @@ from typing import Any, Literal
 
 from crossentropy._array_api import Array, compute_dtype, is_lazy, namespace, to_numpy
 from crossentropy._numerics import Base, log_base
-from crossentropy._validation import check_probabilities, default_tolerance, first_index
+from crossentropy._validation import (
+    check_probabilities,
+    default_tolerance,
+    first_index,
+    found_any,
+)
 from crossentropy.info._common import (
     check_tol,
     finish,
@@ -54,7 +59,7 @@ def _prepare_joint(joint: Array, *, normalize: bool, tol: float | None) -> tuple
         tol = default_tolerance(xp, own)
     totals = xp.sum(xc, axis=_TABLE_AXES)
     off = xp.abs(totals - 1.0) > tol
-    if bool(xp.any(off)):
+    if found_any(xp, off):
         index = first_index(off) if off.ndim else ()
         total = float(to_numpy(totals)[index])
         where = f" at index {fmt_index(index)}" if index else ""
