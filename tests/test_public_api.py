@@ -16,6 +16,8 @@ PUBLIC_MODULES = [
     "crossentropy.compat.keras",
     "crossentropy.compat.sklearn",
     "crossentropy.examples",
+    "crossentropy.method",
+    "crossentropy.method.problems",
 ]
 
 

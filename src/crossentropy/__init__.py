@@ -42,11 +42,12 @@ __all__ = [
     "js_divergence",
     "kl_divergence",
     "losses",
+    "method",
     "mutual_information",
     "perplexity",
 ]
 
-_SUBMODULES = frozenset({"compat", "info", "losses"})
+_SUBMODULES = frozenset({"compat", "info", "losses", "method"})
 _INFO_NAMES = frozenset(
     {
         "conditional_entropy",

@@ -1,0 +1,470 @@
+"""Reading and writing TSPLIB files: symmetric and asymmetric TSP instances and tours."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from crossentropy.method.problems._base import file_error
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from crossentropy.method.problems._tsp import TravellingSalesman
+
+__all__ = [
+    "COORDINATE_TYPES",
+    "MATRIX_FORMATS",
+    "read_tsplib",
+    "read_tsplib_tour",
+    "tsplib_distances",
+    "write_tsplib",
+]
+
+#: Edge-weight types computed from node coordinates, with their coordinate dimension.
+COORDINATE_TYPES: dict[str, int] = {
+    "EUC_2D": 2,
+    "EUC_3D": 3,
+    "MAN_2D": 2,
+    "MAN_3D": 3,
+    "MAX_2D": 2,
+    "MAX_3D": 3,
+    "CEIL_2D": 2,
+    "GEO": 2,
+    "ATT": 2,
+}
+#: The EDGE_WEIGHT_FORMATs of explicit matrices that the reader understands.
+MATRIX_FORMATS = (
+    "FULL_MATRIX",
+    "UPPER_ROW",
+    "LOWER_ROW",
+    "UPPER_DIAG_ROW",
+    "LOWER_DIAG_ROW",
+    "UPPER_COL",
+    "LOWER_COL",
+    "UPPER_DIAG_COL",
+    "LOWER_DIAG_COL",
+)
+_SECTIONS = (
+    "NODE_COORD_SECTION",
+    "EDGE_WEIGHT_SECTION",
+    "DISPLAY_DATA_SECTION",
+    "TOUR_SECTION",
+    "FIXED_EDGES_SECTION",
+)
+_SPEC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+# TSPLIB's constants for GEO distances (Reinelt 1991, and the TSPLIB FAQ).
+_PI = 3.141592
+_EARTH_RADIUS = 6378.388
+
+
+@dataclass
+class _Parsed:
+    """The raw content of a TSPLIB file: specification entries and section tokens."""
+
+    spec: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (value, line)
+    comments: list[str] = field(default_factory=list)
+    sections: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    section_lines: dict[str, int] = field(default_factory=dict)
+
+
+def _parse(path: str | os.PathLike[str]) -> _Parsed:
+    """Split a TSPLIB file into specification entries and the tokens of each section."""
+    parsed = _Parsed()
+    current: str | None = None
+    with open(path, encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            head = line.split()[0].rstrip(":")
+            if head == "EOF":
+                break
+            if head in _SECTIONS:
+                if head in parsed.sections:
+                    raise file_error(path, number, f"{head} appears twice")
+                current = head
+                parsed.sections[head] = []
+                parsed.section_lines[head] = number
+                rest = line[len(line.split()[0]) :].strip().lstrip(":").split()
+                parsed.sections[head].extend((token, number) for token in rest)
+                continue
+            spec = _SPEC.match(line)
+            if spec is not None and not head[0].isdigit():
+                current = None
+                key, value = spec.group(1).upper(), spec.group(2).strip()
+                if key == "COMMENT":
+                    parsed.comments.append(value)
+                elif key in parsed.spec:
+                    raise file_error(path, number, f"{key} is given twice")
+                else:
+                    parsed.spec[key] = (value, number)
+                continue
+            if current is None:
+                raise file_error(
+                    path, number, f"expected 'KEYWORD : value' or a section name, got {line!r}"
+                )
+            parsed.sections[current].extend((token, number) for token in line.split())
+    return parsed
+
+
+def _number(path: str | os.PathLike[str], token: str, line: int, what: str) -> float:
+    try:
+        value = float(token)
+    except ValueError:
+        raise file_error(path, line, f"expected a number for {what}, got {token!r}") from None
+    if not math.isfinite(value):
+        raise file_error(path, line, f"{what} must be finite, got {token!r}")
+    return value
+
+
+def _integer(path: str | os.PathLike[str], token: str, line: int, what: str) -> int:
+    try:
+        return int(token)
+    except ValueError:
+        raise file_error(path, line, f"expected an integer for {what}, got {token!r}") from None
+
+
+def _required(path: str | os.PathLike[str], parsed: _Parsed, key: str) -> tuple[str, int]:
+    if key not in parsed.spec:
+        raise file_error(path, None, f"the specification {key} is missing")
+    return parsed.spec[key]
+
+
+def _dimension(path: str | os.PathLike[str], parsed: _Parsed, minimum: int) -> int:
+    value, line = _required(path, parsed, "DIMENSION")
+    n = _integer(path, value, line, "DIMENSION")
+    if n < minimum:
+        raise file_error(path, line, f"DIMENSION must be at least {minimum}, got {n}")
+    return n
+
+
+def _nint(x: NDArray[np.float64]) -> NDArray[np.int64]:
+    """TSPLIB's nint: ``(int) (x + 0.5)``, i.e. round half up for the non-negative ``x``."""
+    return np.floor(x + 0.5).astype(np.int64)
+
+
+def _geo_radians(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """TSPLIB's DDD.MM degrees-and-minutes to radians, with PI = 3.141592."""
+    degrees = np.trunc(x)  # (int) x in the FAQ's reference code; see tsplib_distances
+    minutes = x - degrees
+    return _PI * (degrees + 5.0 * minutes / 3.0) / 180.0
+
+
+def tsplib_distances(coordinates: NDArray[np.float64], edge_weight_type: str) -> NDArray[np.int64]:
+    r"""The integer distance matrix of TSPLIB's coordinate-based edge-weight types.
+
+    Parameters
+    ----------
+    coordinates : ndarray, shape (n, 2) or (n, 3)
+        Node coordinates as in the file (GEO: latitude and longitude in DDD.MM form).
+    edge_weight_type : str
+        One of ``EUC_2D, EUC_3D, MAN_2D, MAN_3D, MAX_2D, MAX_3D, CEIL_2D, GEO, ATT``.
+
+    Returns
+    -------
+    ndarray of int64, shape (n, n)
+        Symmetric with a zero diagonal.
+
+    Notes
+    -----
+    With :math:`\mathrm{nint}(x) = \lfloor x + 0.5 \rfloor` (Reinelt [1]_):
+
+    * ``EUC``: :math:`\mathrm{nint}(\|p_i - p_j\|_2)`; ``CEIL_2D`` rounds up instead;
+      ``MAN``, ``MAX``: the same with the 1- and :math:`\infty`-norms.
+    * ``ATT`` (pseudo-Euclidean): :math:`r = \sqrt{(\Delta x^2 + \Delta y^2)/10}`,
+      :math:`t = \mathrm{nint}(r)`, distance :math:`t + 1` if :math:`t < r` else
+      :math:`t`.
+    * ``GEO``: each coordinate ``DDD.MM`` is :math:`\mathrm{deg} = \mathrm{trunc}(x)`,
+      :math:`\mathrm{min} = x - \mathrm{deg}`, radians
+      :math:`\pi (\mathrm{deg} + 5\,\mathrm{min}/3)/180` with :math:`\pi = 3.141592`;
+      then :math:`q_1 = \cos(\mathrm{lon}_i - \mathrm{lon}_j)`,
+      :math:`q_2 = \cos(\mathrm{lat}_i - \mathrm{lat}_j)`,
+      :math:`q_3 = \cos(\mathrm{lat}_i + \mathrm{lat}_j)` and the distance is
+      :math:`\lfloor R \arccos(\tfrac12((1 + q_1) q_2 - (1 - q_1) q_3)) + 1 \rfloor`
+      with :math:`R = 6378.388`. The degrees are truncated, as in the TSPLIB FAQ's
+      reference code (the 1991 paper's text writes ``nint``); truncation reproduces
+      the published optima of burma14 (3323) and ulysses16 (6859), which the tests
+      check by Held-Karp.
+
+    References
+    ----------
+    .. [1] G. Reinelt, "TSPLIB - A Traveling Salesman Problem Library", ORSA Journal
+       on Computing 3 (1991), 376-384; and "TSPLIB 95" (documentation and FAQ),
+       Universität Heidelberg.
+    """
+    kind = edge_weight_type.upper()
+    if kind not in COORDINATE_TYPES:
+        choices = ", ".join(COORDINATE_TYPES)
+        msg = f"edge_weight_type must be one of {choices}, got {edge_weight_type!r}"
+        raise ValueError(msg)
+    p = np.asarray(coordinates, dtype=np.float64)
+    if kind == "GEO":
+        lat, lon = _geo_radians(p[:, 0]), _geo_radians(p[:, 1])
+        q1 = np.cos(lon[:, None] - lon[None, :])
+        q2 = np.cos(lat[:, None] - lat[None, :])
+        q3 = np.cos(lat[:, None] + lat[None, :])
+        # rounding can push the cosine a hair past 1 for coincident cities: arccos needs <= 1
+        cosine = np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0)
+        dist = np.floor(_EARTH_RADIUS * np.arccos(cosine) + 1.0).astype(np.int64)
+    else:
+        delta = p[:, None, :] - p[None, :, :]
+        if kind.startswith("MAN"):
+            dist = _nint(np.abs(delta).sum(axis=-1))
+        elif kind.startswith("MAX"):
+            dist = _nint(np.abs(delta).max(axis=-1))
+        elif kind == "ATT":
+            r = np.sqrt((delta**2).sum(axis=-1) / 10.0)
+            t = _nint(r)
+            dist = np.where(t < r, t + 1, t)
+        elif kind == "CEIL_2D":
+            dist = np.ceil(np.sqrt((delta**2).sum(axis=-1))).astype(np.int64)
+        else:
+            dist = _nint(np.sqrt((delta**2).sum(axis=-1)))
+    np.fill_diagonal(dist, 0)
+    return dist
+
+
+def _coordinates(path: str | os.PathLike[str], parsed: _Parsed, n: int, dim: int) -> NDArray:
+    if "NODE_COORD_SECTION" not in parsed.sections:
+        raise file_error(path, None, "NODE_COORD_SECTION is missing")
+    tokens = parsed.sections["NODE_COORD_SECTION"]
+    coords = np.full((n, dim), np.nan)
+    width = dim + 1
+    if len(tokens) != n * width:
+        line = parsed.section_lines["NODE_COORD_SECTION"]
+        raise file_error(
+            path,
+            line,
+            f"NODE_COORD_SECTION must hold {n} lines 'node x y{' z' if dim == 3 else ''}' "
+            f"({n * width} numbers), found {len(tokens)} numbers",
+        )
+    for k in range(n):
+        row = tokens[k * width : (k + 1) * width]
+        node = _integer(path, row[0][0], row[0][1], "the node number")
+        if any(line != row[0][1] for _, line in row):
+            raise file_error(path, row[0][1], f"expected 'node x y' on one line for node {node}")
+        if not 1 <= node <= n:
+            raise file_error(path, row[0][1], f"node {node} is outside 1..{n}")
+        if not np.isnan(coords[node - 1, 0]):
+            raise file_error(path, row[0][1], f"node {node} is given twice")
+        coords[node - 1] = [_number(path, t, line, f"node {node}") for t, line in row[1:]]
+    return coords
+
+
+def _matrix_positions(fmt: str, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Row and column of each successive entry of an explicit matrix in format ``fmt``."""
+    if fmt == "FULL_MATRIX":
+        rows, cols = np.divmod(np.arange(n * n), n)
+        return rows, cols
+    # a COL format of the upper (lower) triangle lists the lower (upper) one row-wise
+    swap = {"UPPER_COL": "LOWER_ROW", "LOWER_COL": "UPPER_ROW"}
+    swap |= {"UPPER_DIAG_COL": "LOWER_DIAG_ROW", "LOWER_DIAG_COL": "UPPER_DIAG_ROW"}
+    transposed = fmt in swap
+    fmt = swap.get(fmt, fmt)
+    diag = "DIAG" in fmt
+    pairs = [
+        (i, j)
+        for i in range(n)
+        for j in (range(i if diag else i + 1, n) if fmt.startswith("UPPER") else range(i + diag))
+    ]
+    rows = np.array([p[0] for p in pairs], dtype=np.intp)
+    cols = np.array([p[1] for p in pairs], dtype=np.intp)
+    return (cols, rows) if transposed else (rows, cols)
+
+
+def _explicit(path: str | os.PathLike[str], parsed: _Parsed, n: int, asymmetric: bool) -> NDArray:
+    value, line = _required(path, parsed, "EDGE_WEIGHT_FORMAT")
+    fmt = value.upper()
+    if fmt not in MATRIX_FORMATS:
+        choices = ", ".join(MATRIX_FORMATS)
+        raise file_error(path, line, f"EDGE_WEIGHT_FORMAT must be one of {choices}, got {value!r}")
+    if asymmetric and fmt != "FULL_MATRIX":
+        raise file_error(path, line, f"an ATSP needs EDGE_WEIGHT_FORMAT FULL_MATRIX, got {value!r}")
+    if "EDGE_WEIGHT_SECTION" not in parsed.sections:
+        raise file_error(path, None, "EDGE_WEIGHT_SECTION is missing")
+    tokens = parsed.sections["EDGE_WEIGHT_SECTION"]
+    rows, cols = _matrix_positions(fmt, n)
+    if len(tokens) != rows.size:
+        raise file_error(
+            path,
+            parsed.section_lines["EDGE_WEIGHT_SECTION"],
+            f"EDGE_WEIGHT_SECTION in {fmt} for DIMENSION {n} must hold {rows.size} numbers, "
+            f"found {len(tokens)}",
+        )
+    values = np.array([_number(path, t, ln, "an edge weight") for t, ln in tokens])
+    integral = bool(np.all(values == np.round(values)))
+    matrix = np.zeros((n, n), dtype=np.int64 if integral else np.float64)
+    matrix[rows, cols] = values
+    if fmt != "FULL_MATRIX":
+        matrix[cols, rows] = values
+    return matrix
+
+
+def read_tsplib(path: str | os.PathLike[str]) -> TravellingSalesman:
+    r"""Read a TSPLIB ``.tsp`` (or ``.atsp``) file into a travelling salesman problem.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A TSPLIB file of TYPE ``TSP`` or ``ATSP``.
+
+    Returns
+    -------
+    TravellingSalesman
+        Its ``distances`` (int64, TSPLIB's rounding; float64 for an explicit matrix
+        with fractional entries), ``name``, ``comment``, ``edge_weight_type`` and, for
+        coordinate types, ``coordinates``; ``optimum=None`` (use
+        :func:`load_tsplib` for the shipped instances with their known optima).
+
+    Raises
+    ------
+    ValueError
+        If the file is malformed or unsupported, naming the file and line: a missing
+        DIMENSION or EDGE_WEIGHT_TYPE, a TYPE other than TSP/ATSP, an edge-weight type
+        or matrix format not listed in :data:`COORDINATE_TYPES` / :data:`MATRIX_FORMATS`,
+        the wrong number of entries in a section, a node given twice or out of range,
+        or a token that is not a number.
+
+    Notes
+    -----
+    Supported: ``EDGE_WEIGHT_TYPE`` ``EXPLICIT`` with any of ``FULL_MATRIX``,
+    ``UPPER_ROW``, ``LOWER_ROW``, ``UPPER_DIAG_ROW``, ``LOWER_DIAG_ROW`` and their
+    ``_COL`` counterparts, and the coordinate types of :func:`tsplib_distances`
+    (``EUC_2D``, ``ATT``, ``GEO``, ``CEIL_2D``, ``EUC_3D``, ``MAN``, ``MAX``).
+    ``DISPLAY_DATA_SECTION`` and ``FIXED_EDGES_SECTION`` are read past and ignored.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from crossentropy.method.problems import read_tsplib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "square.tsp"
+    >>> _ = path.write_text(
+    ...     "NAME: square\nTYPE: TSP\nDIMENSION: 4\nEDGE_WEIGHT_TYPE: EUC_2D\n"
+    ...     "NODE_COORD_SECTION\n1 0 0\n2 0 10\n3 10 10\n4 10 0\nEOF\n"
+    ... )
+    >>> problem = read_tsplib(path)
+    >>> problem.distances[0].tolist(), problem.evaluate([0, 1, 2, 3])
+    ([0, 10, 14, 10], array(40.))
+    """
+    from crossentropy.method.problems._tsp import TravellingSalesman  # noqa: PLC0415
+
+    parsed = _parse(path)
+    kind_value, kind_line = parsed.spec.get("TYPE", ("TSP", 0))
+    kind = kind_value.split()[0].upper() if kind_value else "TSP"
+    if kind not in ("TSP", "ATSP"):
+        raise file_error(path, kind_line, f"TYPE must be TSP or ATSP, got {kind_value!r}")
+    n = _dimension(path, parsed, 3)
+    weight_value, weight_line = _required(path, parsed, "EDGE_WEIGHT_TYPE")
+    weight_type = weight_value.upper()
+    coordinates = None
+    if weight_type == "EXPLICIT":
+        distances = _explicit(path, parsed, n, asymmetric=kind == "ATSP")
+    elif weight_type in COORDINATE_TYPES:
+        if kind == "ATSP":
+            raise file_error(path, weight_line, "an ATSP needs EDGE_WEIGHT_TYPE EXPLICIT")
+        coordinates = _coordinates(path, parsed, n, COORDINATE_TYPES[weight_type])
+        distances = tsplib_distances(coordinates, weight_type)
+    else:
+        choices = ", ".join(("EXPLICIT", *COORDINATE_TYPES))
+        raise file_error(
+            path, weight_line, f"EDGE_WEIGHT_TYPE must be one of {choices}, got {weight_value!r}"
+        )
+    name = os.path.basename(os.fspath(path)).split(".", 1)[0]
+    if parsed.spec.get("NAME", ("", 0))[0]:
+        name = parsed.spec["NAME"][0].split()[0].removesuffix(".tsp")
+    return TravellingSalesman(
+        distances,
+        name=name,
+        comment="\n".join(parsed.comments),
+        edge_weight_type=weight_type,
+        coordinates=coordinates,
+    )
+
+
+def read_tsplib_tour(path: str | os.PathLike[str]) -> NDArray[np.intp]:
+    """Read the first tour of a TSPLIB ``.tour`` file, as 0-based city indices.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A TSPLIB file of TYPE ``TOUR`` with a ``TOUR_SECTION`` (cities numbered from 1,
+        ended by ``-1`` or the end of the file).
+
+    Returns
+    -------
+    ndarray of intp, shape (n,)
+        A permutation of ``0 .. n - 1``.
+
+    Raises
+    ------
+    ValueError
+        If the file is malformed, naming the file and line: TYPE not TOUR, a missing
+        DIMENSION or TOUR_SECTION, a city outside ``1..n`` or visited twice, or a tour
+        of the wrong length.
+    """
+    parsed = _parse(path)
+    kind_value, kind_line = _required(path, parsed, "TYPE")
+    if kind_value.split()[0].upper() != "TOUR":
+        raise file_error(path, kind_line, f"TYPE must be TOUR, got {kind_value!r}")
+    n = _dimension(path, parsed, 1)
+    if "TOUR_SECTION" not in parsed.sections:
+        raise file_error(path, None, "TOUR_SECTION is missing")
+    tour: list[int] = []
+    seen: set[int] = set()
+    last_line = parsed.section_lines["TOUR_SECTION"]
+    for token, line in parsed.sections["TOUR_SECTION"]:
+        last_line = line
+        city = _integer(path, token, line, "a city")
+        if city == -1:
+            break
+        if not 1 <= city <= n:
+            raise file_error(path, line, f"city {city} is outside 1..{n}")
+        if city in seen:
+            raise file_error(path, line, f"city {city} is visited twice")
+        seen.add(city)
+        tour.append(city - 1)
+    if len(tour) != n:
+        raise file_error(path, last_line, f"the tour visits {len(tour)} cities, DIMENSION is {n}")
+    return np.array(tour, dtype=np.intp)
+
+
+def _number_text(value: float) -> str:
+    """Shortest text that reads back as exactly ``value`` (integers without a point)."""
+    if isinstance(value, (int, np.integer)) or float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def write_tsplib(path: str | os.PathLike[str], problem: TravellingSalesman) -> None:
+    """Write ``problem`` as a TSPLIB file that :func:`read_tsplib` reads back identically.
+
+    Coordinate-based instances (``edge_weight_type`` in :data:`COORDINATE_TYPES` with
+    coordinates) are written as a ``NODE_COORD_SECTION``; all others, including random
+    Euclidean instances with unrounded distances, as an ``EXPLICIT`` ``FULL_MATRIX``
+    (TYPE ``ATSP`` when the matrix is not symmetric). Numbers are written in their
+    shortest exact form (``repr``), so they round-trip exactly.
+    """
+    d = problem.distances
+    symmetric = bool(np.array_equal(d, d.T))
+    lines = [f"NAME: {problem.name}", f"TYPE: {'TSP' if symmetric else 'ATSP'}"]
+    lines += [f"COMMENT: {text}" for text in problem.comment.splitlines()]
+    lines.append(f"DIMENSION: {problem.n_cities}")
+    if problem.coordinates is not None and problem.edge_weight_type in COORDINATE_TYPES:
+        lines += [f"EDGE_WEIGHT_TYPE: {problem.edge_weight_type}", "NODE_COORD_SECTION"]
+        lines += [
+            f"{k + 1} " + " ".join(_number_text(c) for c in row)
+            for k, row in enumerate(problem.coordinates)
+        ]
+    else:
+        lines += ["EDGE_WEIGHT_TYPE: EXPLICIT", "EDGE_WEIGHT_FORMAT: FULL_MATRIX"]
+        lines.append("EDGE_WEIGHT_SECTION")
+        lines += [" ".join(_number_text(v) for v in row) for row in d.tolist()]
+    lines.append("EOF")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
