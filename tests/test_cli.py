@@ -19,20 +19,33 @@ def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+HELP_COMMANDS = [
+    [],
+    ["compute"],
+    ["examples"],
+    ["cem"],
+    ["cem", "rare-event"],
+    *(["cem", "rare-event", event] for event in ("bridge", "network", "limit-state")),
+    *(["cem", problem] for problem in ("maxcut", "tsp", "knapsack", "continuous", "buffer")),
+]
+
+
 def test_help_does_not_import_numpy() -> None:
     code = (
         "import sys; from crossentropy.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "for sub in ('compute', 'examples'):\n"
-        "    try:\n        main([sub, '--help'])\n    except SystemExit:\n        pass\n"
-        "print('numpy' in sys.modules)"
+        f"for argv in {HELP_COMMANDS!r}:\n"
+        "    try:\n        main([*argv, '--help'])\n    except SystemExit:\n        pass\n"
+        "    print('NUMPY' if 'numpy' in sys.modules else 'LIGHT', argv)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip().splitlines()[-1] == "False"
-    assert "compute" in result.stdout
+    verdicts = [line for line in result.stdout.splitlines() if line.startswith(("NUMPY", "LIGHT"))]
+    assert verdicts == [f"LIGHT {argv!r}" for argv in HELP_COMMANDS]
     assert "--base" in result.stdout
+    assert "usage: crossentropy cem rare-event bridge" in result.stdout
+    assert "--final-sample-size" in result.stdout
+    assert "usage: crossentropy cem buffer" in result.stdout
 
 
 def test_import_crossentropy_is_light() -> None:

@@ -218,7 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
         prog="crossentropy",
-        description="Information measures and cross-entropy, correctly and fast.",
+        description=(
+            "Information measures, cross-entropy and the cross-entropy method, correctly and fast."
+        ),
         epilog="Run 'crossentropy COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"crossentropy {__version__}")
@@ -265,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     examples.add_argument("--json", action="store_true", help="machine-readable output")
     examples.set_defaults(handler=_examples)
+
+    from crossentropy._cli_cem import add_cem_parser  # noqa: PLC0415 - it imports this module
+
+    add_cem_parser(commands)
     return parser
 
 
@@ -279,5 +285,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except UsageError as exc:
-        print(f"crossentropy {args.command}: error: {exc}", file=sys.stderr)
+        prefix = getattr(args, "error_prefix", None) or f"crossentropy {args.command}"
+        print(f"{prefix}: error: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from crossentropy.method._checks import as_generator, check_count, check_open_interval
 from crossentropy.method._families._normal import norm_ppf
 from crossentropy.method._protocol import SamplingFamily
 
@@ -30,8 +31,6 @@ __all__ = [
     "ImportanceSamplingEstimate",
     "check_direction",
     "check_family",
-    "check_int",
-    "check_number",
     "check_threshold",
     "evaluate_performance",
     "importance_sampling_estimate",
@@ -81,28 +80,6 @@ def check_direction(direction: object) -> Direction:
         msg = f"direction must be '>=' or '<=', got {direction!r}"
         raise ValueError(msg)
     return "<=" if direction == "<=" else ">="
-
-
-def check_number(name: str, value: object, low: float, high: float) -> float:
-    """``value`` as a float strictly between ``low`` and ``high``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        msg = f"{name} must be a number in ({low:g}, {high:g}), got {type(value).__name__}"
-        raise TypeError(msg)
-    if not low < value < high:
-        msg = f"{name} must be in ({low:g}, {high:g}), got {value!r}"
-        raise ValueError(msg)
-    return float(value)
-
-
-def check_int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` if it is an int ``>= minimum`` (``bool`` refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"{name} must be an int, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    if value < minimum:
-        msg = f"{name} must be >= {minimum}, got {value}"
-        raise ValueError(msg)
-    return int(value)
 
 
 def check_family(name: str, family: object) -> SamplingFamily:
@@ -300,9 +277,9 @@ def importance_sampling_estimate(
     nominal = check_family("nominal", nominal)
     proposal = check_family("proposal", proposal)
     gamma = check_threshold(threshold)
-    n = check_int("sample_size", sample_size, 2)
-    level = check_number("confidence", confidence, 0.0, 1.0)
-    generator = np.random.default_rng(rng)
+    n = check_count("sample_size", sample_size, 2)
+    level = check_open_interval("confidence", confidence, 0.0, 1.0)
+    generator = as_generator(rng)
     sign = 1.0 if direction == ">=" else -1.0
     x = proposal.sample(generator, n)
     s = sign * evaluate_performance(performance, x, vectorized=vectorized, executor=executor)

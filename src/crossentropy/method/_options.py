@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from crossentropy.method._checks import as_generator, check_count, check_real, optional_count
 from crossentropy.method._schedule import AdaptiveSampleSize
 
 if TYPE_CHECKING:
@@ -28,40 +29,6 @@ __all__ = [
     "initial_sample_size",
     "optional_count",
 ]
-
-
-def as_generator(rng: object) -> np.random.Generator:
-    """``rng`` itself if it is a Generator, else ``np.random.default_rng(rng)``."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    msg = f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
-    raise TypeError(msg)
-
-
-def check_count(name: str, value: object, minimum: int) -> int:
-    """``value`` as an int if it is one (``bool`` refused) and ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"{name} must be an int, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    if value < minimum:
-        msg = f"{name} must be >= {minimum}, got {value}"
-        raise ValueError(msg)
-    return int(value)
-
-
-def optional_count(name: str, value: object, minimum: int) -> int | None:
-    """``None``, or ``value`` checked by :func:`check_count`."""
-    return None if value is None else check_count(name, value, minimum)
-
-
-def check_real(name: str, value: object) -> float:
-    """``value`` as a float if it is a real number (``bool`` refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        msg = f"{name} must be a real number, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    return float(value)
 
 
 def initial_sample_size(family: SamplingFamily, sample_size: object) -> int:

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crossentropy.method._checks import as_generator, check_count, check_open_interval
 from crossentropy.method._families._checks import check_alpha
 from crossentropy.method._importance_sampling import (
     check_direction,
     check_family,
-    check_int,
-    check_number,
     check_threshold,
     evaluate_performance,
     importance_sampling_estimate,
@@ -60,7 +59,9 @@ class RareEventLevel:
         The elite level :math:`\gamma_t` in the units of the performance (capped at the
         threshold).
     n_elites : int
-        How many of the level's samples reached :math:`\gamma_t` (ties included).
+        The number of elites fitted at this level: the samples from the
+        :math:`\lceil (1-\varrho) N \rceil`-th smallest up (ties at :math:`\gamma_t`
+        broken by sample order), or at the last level every sample in the event.
     summary : Mapping[str, float]
         ``summary()`` of the family :math:`v_t` fitted at this level.
     """
@@ -265,13 +266,13 @@ def estimate_rare_event(
     direction = check_direction(direction)
     nominal = check_family("nominal", nominal)
     gamma = check_threshold(threshold)
-    elite_fraction = check_number("rho", rho, 0.0, 1.0)
+    elite_fraction = check_open_interval("rho", rho, 0.0, 1.0)
     smoothing = check_alpha(alpha)
-    n = check_int("sample_size", sample_size, 2)
-    n_final = check_int("final_sample_size", final_sample_size, 2)
-    levels_cap = check_int("max_levels", max_levels, 1)
-    level_conf = check_number("confidence", confidence, 0.0, 1.0)
-    generator = np.random.default_rng(rng)
+    n = check_count("sample_size", sample_size, 2)
+    n_final = check_count("final_sample_size", final_sample_size, 2)
+    levels_cap = check_count("max_levels", max_levels, 1)
+    level_conf = check_open_interval("confidence", confidence, 0.0, 1.0)
+    generator = as_generator(rng)
     sign = 1.0 if direction == ">=" else -1.0
     target = sign * gamma  # internally the event is always s >= target, s = sign * S
     quantile_index = math.ceil((1.0 - elite_fraction) * n) - 1
@@ -279,6 +280,7 @@ def estimate_rare_event(
     proposal = nominal
     levels: list[RareEventLevel] = []
     best = -math.inf
+    best_above = -1
     since_best = 0
     evaluations = 0
     reached = False
@@ -286,8 +288,18 @@ def estimate_rare_event(
         x = proposal.sample(generator, n)
         s = sign * evaluate_performance(performance, x, vectorized=vectorized, executor=executor)
         evaluations += n
-        level = min(target, float(np.sort(s)[quantile_index]))
-        elites = s >= level
+        order = np.argsort(s, kind="stable")
+        level = min(target, float(s[order[quantile_index]]))
+        if level >= target:
+            elites = s >= target  # the last level: every sample in the event
+        else:
+            # Exactly the samples ranked from the quantile up, ties at the level broken
+            # by sample order. Taking every sample tied with the level instead stalls discrete
+            # performances (network reliability), whose samples mostly share the lowest
+            # level: the fit would then barely move towards the samples above it.
+            elites = np.zeros(n, dtype=bool)
+            elites[order[quantile_index:]] = True
+        above = int(np.count_nonzero(s > level))
         log_w = log_ratios(nominal, proposal, x[elites])
         # Divide by the largest ratio before exponentiating: fit() only needs W up to scale.
         weights = np.exp(log_w - log_w.max())
@@ -297,8 +309,10 @@ def estimate_rare_event(
         if level >= target:
             reached = True
             break
-        if level > best:
-            best, since_best = level, 0
+        # Progress: a higher level, or at the same level more samples strictly above it
+        # (a discrete performance climbs through ties before its level moves).
+        if level > best or (level == best and above > best_above):
+            best, best_above, since_best = level, above, 0
         else:
             since_best += 1
             if since_best >= STALL_LEVELS:

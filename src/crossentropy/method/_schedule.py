@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
+from crossentropy.method._checks import check_count, check_real
+
 __all__ = [
     "AdaptiveSampleSize",
     "DynamicSmoothing",
@@ -26,26 +28,9 @@ __all__ = [
 Smoothing = float | Callable[[int], float]
 
 
-def _check_real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"{name} must be a real number, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    return float(value)
-
-
 def _check_weight(name: str, value: float) -> float:
     if not 0.0 < value <= 1.0:
         msg = f"{name} must lie in (0, 1], got {value!r}"
-        raise ValueError(msg)
-    return value
-
-
-def _check_count(name: str, value: object, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{name} must be an int, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    if value < minimum:
-        msg = f"{name} must be >= {minimum}, got {value}"
         raise ValueError(msg)
     return value
 
@@ -54,14 +39,14 @@ def check_smoothing(name: str, smoothing: object) -> Smoothing:
     """Return ``smoothing`` if it is a weight in ``(0, 1]`` or a callable schedule."""
     if callable(smoothing):
         return cast("Callable[[int], float]", smoothing)
-    return _check_weight(name, _check_real(name, smoothing))
+    return _check_weight(name, check_real(name, smoothing))
 
 
 def smoothing_weight(name: str, smoothing: Smoothing, iteration: int) -> float:
     """The weight of ``smoothing`` at ``iteration`` (from 1), checked to lie in ``(0, 1]``."""
     if not callable(smoothing):
         return smoothing
-    value = _check_real(f"{name}({iteration})", smoothing(iteration))
+    value = check_real(f"{name}({iteration})", smoothing(iteration))
     return _check_weight(f"{name}({iteration})", value)
 
 
@@ -120,15 +105,15 @@ class DynamicSmoothing:
     q: float = 6.0
 
     def __post_init__(self) -> None:
-        _check_weight("beta", _check_real("beta", self.beta))
-        q = _check_real("q", self.q)
+        _check_weight("beta", check_real("beta", self.beta))
+        q = check_real("q", self.q)
         if not (q > 0 and math.isfinite(q)):
             msg = f"q must be a positive finite number, got {self.q!r}"
             raise ValueError(msg)
 
     def __call__(self, iteration: int) -> float:
         r"""The weight :math:`\beta_t` at ``iteration`` :math:`t \geq 1`."""
-        _check_count("iteration", iteration)
+        check_count("iteration", iteration, 1)
         decay = float((1.0 - 1.0 / iteration) ** self.q)
         return self.beta - self.beta * decay
 
@@ -180,9 +165,9 @@ class AdaptiveSampleSize:
     growth: float = 2.0
 
     def __post_init__(self) -> None:
-        _check_count("minimum", self.minimum)
-        _check_count("maximum", self.maximum, self.minimum)
-        growth = _check_real("growth", self.growth)
+        check_count("minimum", self.minimum, 1)
+        check_count("maximum", self.maximum, self.minimum)
+        growth = check_real("growth", self.growth)
         if not (growth > 1 and math.isfinite(growth)):
             msg = f"growth must be a finite number > 1, got {self.growth!r}"
             raise ValueError(msg)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crossentropy.method._checks import check_count as shared_check_count
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
@@ -150,13 +152,7 @@ def check_tol(tol: float) -> float:
 
 def check_count(n: int, name: str = "n", *, minimum: int = 0) -> int:
     """Return ``n`` if it is an int ``>= minimum`` (``bool`` is refused)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        msg = f"{name} must be an int, got {type(n).__name__} {n!r}"
-        raise TypeError(msg)
-    if n < minimum:
-        msg = f"{name} must be >= {minimum}, got {n}"
-        raise ValueError(msg)
-    return int(n)
+    return shared_check_count(name, n, minimum)
 
 
 def check_rng(rng: object) -> np.random.Generator:
