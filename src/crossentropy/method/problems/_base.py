@@ -32,7 +32,6 @@ __all__ = [
     "as_candidates",
     "file_error",
     "frozen_array",
-    "make_rng",
 ]
 
 #: Whether smaller or larger objective values are better.
@@ -97,16 +96,6 @@ class RareEventProblem(Protocol):
     def describe(self) -> str:
         """A few lines saying what the event is and what its exact probability is."""
         ...
-
-
-def make_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """``rng`` as a Generator: a Generator is used as is, an int or ``None`` seeds one."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    msg = f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
-    raise TypeError(msg)
 
 
 def as_candidates(candidates: ArrayLike, width: int, name: str = "candidates") -> NDArray:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crossentropy.method.problems._base import as_candidates, make_rng
+from crossentropy.method._checks import as_generator
+from crossentropy.method.problems._base import as_candidates
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -147,7 +148,7 @@ class BridgeNetwork:
 
     def sample_nominal(self, rng: np.random.Generator | int | None, n: int) -> NDArray[np.float64]:
         """``n`` independent draws of the five nominal exponential lengths, shape ``(n, 5)``."""
-        return make_rng(rng).exponential(self.means, size=(n, 5))
+        return as_generator(rng).exponential(self.means, size=(n, 5))
 
     @cached_property
     def exact_probability(self) -> float:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crossentropy.method.problems._base import as_candidates, frozen_array, make_rng
+from crossentropy.method._checks import as_generator
+from crossentropy.method.problems._base import as_candidates, frozen_array
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -132,7 +133,7 @@ class LinearSeriesSystem:
 
     def sample_nominal(self, rng: np.random.Generator | int | None, n: int) -> NDArray[np.float64]:
         """``n`` standard normal input vectors, shape ``(n, d)``."""
-        return make_rng(rng).standard_normal((n, self.dimension))
+        return as_generator(rng).standard_normal((n, self.dimension))
 
     @cached_property
     def exact_probability(self) -> float:

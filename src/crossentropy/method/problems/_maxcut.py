@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from crossentropy.method._checks import as_generator
 from crossentropy.method.problems._base import (
     as_binary,
     file_error,
     frozen_array,
-    make_rng,
 )
 from crossentropy.method.problems._data import data_path
 
@@ -391,7 +391,7 @@ def planted_maxcut(
             f"planted cut to be optimal, got {cross_weight!r}"
         )
         raise ValueError(msg)
-    generator = make_rng(rng)
+    generator = as_generator(rng)
     weights = np.full((n_nodes, n_nodes), float(cross_weight))
     for lo_node, size in ((0, m), (m, rest)):
         block = np.triu(low + (high - low) * generator.random((size, size)), 1)

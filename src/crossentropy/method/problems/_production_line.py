@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from crossentropy.method.problems._base import as_candidates, frozen_array, make_rng
+from crossentropy.method._checks import as_generator
+from crossentropy.method.problems._base import as_candidates, frozen_array
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -321,7 +322,7 @@ class BufferAllocation:
         flat = b.reshape(-1, self.n_buffers)
         m, total = len(self.rates), self.warmup + self.jobs
         # common random numbers: one draw per call, shared by every allocation
-        times = make_rng(rng).exponential(
+        times = as_generator(rng).exponential(
             1.0 / np.array(self.rates), size=(self.replications, total, m)
         )
         n = flat.shape[0]

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crossentropy.method.problems._base import as_binary, frozen_array, make_rng
+from crossentropy.method._checks import as_generator
+from crossentropy.method.problems._base import as_binary, frozen_array
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -194,7 +195,7 @@ class NetworkReliability:
 
     def sample_nominal(self, rng: np.random.Generator | int | None, n: int) -> NDArray[np.float64]:
         """``n`` failure patterns (1 = failed) under the nominal probabilities."""
-        draws = make_rng(rng).random((n, self.dimension))
+        draws = as_generator(rng).random((n, self.dimension))
         return (draws < self.failure_probabilities).astype(np.float64)
 
     @cached_property

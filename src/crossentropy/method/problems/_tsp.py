@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
-from crossentropy.method.problems._base import as_candidates, frozen_array, make_rng
+from crossentropy.method._checks import as_generator
+from crossentropy.method.problems._base import as_candidates, frozen_array
 from crossentropy.method.problems._data import data_path, shipped_names
 from crossentropy.method.problems._tsplib import read_tsplib, read_tsplib_tour
 
@@ -308,7 +309,7 @@ def random_euclidean_tsp(
     if isinstance(n_cities, bool) or not isinstance(n_cities, int) or n_cities < 3:
         msg = f"n_cities must be an int >= 3, got {n_cities!r}"
         raise ValueError(msg)
-    coords = make_rng(rng).random((n_cities, 2))
+    coords = as_generator(rng).random((n_cities, 2))
     d = np.sqrt(((coords[:, None, :] - coords[None, :, :]) ** 2).sum(axis=-1))
     exact = held_karp(d) if solve else None
     return TravellingSalesman(
