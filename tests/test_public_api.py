@@ -16,6 +16,7 @@ PUBLIC_MODULES = [
     "crossentropy.compat.keras",
     "crossentropy.compat.sklearn",
     "crossentropy.examples",
+    "crossentropy.kernels",
     "crossentropy.method",
     "crossentropy.method.problems",
 ]

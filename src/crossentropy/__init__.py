@@ -40,6 +40,7 @@ __all__ = [
     "information",
     "js_distance",
     "js_divergence",
+    "kernels",
     "kl_divergence",
     "losses",
     "method",
@@ -47,7 +48,7 @@ __all__ = [
     "perplexity",
 ]
 
-_SUBMODULES = frozenset({"compat", "info", "losses", "method"})
+_SUBMODULES = frozenset({"compat", "info", "kernels", "losses", "method"})
 _INFO_NAMES = frozenset(
     {
         "conditional_entropy",

@@ -13,6 +13,7 @@ from crossentropy._validation import (
     check_reduction,
     default_tolerance,
 )
+from crossentropy.losses._dispatch import kernel_categorical
 from crossentropy.losses._elementwise import clip_probabilities, safe_log
 from crossentropy.losses._options import check_clip, check_tol
 from crossentropy.losses._reduce import ValueAndGrad, differentiable, reduce_value_and_grad
@@ -43,6 +44,21 @@ def _categorical_cross_entropy(
     tol: float | None,
     with_grad: bool,
 ) -> ValueAndGrad:
+    if not with_grad:
+        fast = kernel_categorical(
+            probs,
+            target,
+            axis=axis,
+            weight=weight,
+            sample_weight=sample_weight,
+            ignore_index=ignore_index,
+            label_smoothing=label_smoothing,
+            reduction=reduction,
+            clip=clip,
+            tol=tol,
+        )
+        if fast is not None:  # a large NumPy input: the fused kernel (same numbers)
+            return ValueAndGrad(fast, None)
     reduction = check_reduction(reduction)
     eps = check_clip(clip)
     tol = check_tol(tol)

@@ -1,0 +1,208 @@
+r"""The numba kernels of softmax cross-entropy with integer labels.
+
+Per row (rows in parallel with ``prange``), in blocks of :data:`BLOCK` logits that stay
+in L1 cache:
+
+1. the block's maximum (``llvm.maxnum``, vectorised) updates the running maximum
+   :math:`M`; the running sum is rescaled, :math:`S \leftarrow S\,e^{M_{old} - M}`, only
+   when :math:`M` grew;
+2. :math:`S \mathrel{+}= \sum_{k \in block} e^{x_k - M}` with a vectorised polynomial exp
+   in the logits' precision; each block's sum goes into a float64 :math:`S`.
+
+So each logit is read from memory once, and :math:`\mathrm{lse} = M + \log S`. The
+forward+backward kernels then make one more pass over the row (now in L2 cache) that
+writes :math:`g_j = c\,(T\, e^{x_j - \mathrm{lse}} - b\, w_j)` and subtracts
+:math:`c\,a` at the label (see :mod:`crossentropy.kernels._plan` for :math:`a, b, T, c`).
+The in-place variant has its own loop: the same array as input and output of one loop
+does not vectorise in numba.
+
+Compiled on first use and cached on disk (``cache=True``), so a later process loads the
+machine code in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit, prange
+
+from crossentropy.kernels._intrinsics import as_element, exp_nonpositive, maxnum
+
+if TYPE_CHECKING:
+    from crossentropy.kernels._plan import RowPlan
+
+__all__ = ["BLOCK", "forward", "forward_backward"]
+
+BLOCK = 2048
+_FAST = {"reassoc", "contract", "nsz", "arcp"}  # not nnan/ninf: NaN and inf must survive
+
+
+@njit(inline="always", fastmath=_FAST)
+def _block_max(blk):  # pragma: no cover - compiled
+    m = blk[0]
+    for k in range(1, blk.shape[0]):
+        m = maxnum(m, blk[k])
+    return m
+
+
+@njit(inline="always", fastmath=_FAST)
+def _block_sumexp(blk, m):  # pragma: no cover - compiled
+    shift = as_element(blk, m)
+    s = as_element(blk, 0.0)
+    for k in range(blk.shape[0]):
+        s += exp_nonpositive(blk[k] - shift)
+    return s
+
+
+@njit(inline="always", fastmath=_FAST)
+def _row_lse(row):  # pragma: no cover - compiled
+    """Log sum exp of one row, reading it once (blocks of BLOCK)."""
+    big = -np.inf
+    total = 0.0
+    c = row.shape[0]
+    for j0 in range(0, c, BLOCK):
+        blk = row[j0 : min(j0 + BLOCK, c)]
+        bm = _block_max(blk)
+        if bm > big:  # the running max grew: rescale what was summed so far
+            if total > 0.0:
+                total *= math.exp(big - bm)
+            big = bm
+        elif not bm <= big:  # NaN: no comparison holds; let it reach the sum
+            big = bm
+        if big == -np.inf:
+            continue  # every logit so far is -inf: they contribute exactly 0
+        total += _block_sumexp(blk, big)
+    return big + math.log(total)
+
+
+@njit(inline="always", fastmath=_FAST)
+def _row_dot(row, weight):  # pragma: no cover - compiled
+    acc = 0.0
+    if weight.shape[0] == 0:
+        for k in range(row.shape[0]):
+            acc += row[k]
+    else:
+        for k in range(row.shape[0]):
+            acc += weight[k] * row[k]
+    return acc
+
+
+@njit(inline="always")
+def _row_loss(row, lse, label, hot, spread, weight, weight_total):  # noqa: PLR0917  # pragma: no cover - compiled
+    # l = a (lse - x_y) + b (W lse - sum_c w_c x_c), a term left out when its weight is 0
+    # (0 * inf = 0 for an ignored row or a -inf logit; the mul0 convention).
+    loss = 0.0
+    if hot != 0.0:
+        loss += hot * (lse - row[label])
+    if spread != 0.0:
+        loss += spread * (weight_total * lse - _row_dot(row, weight))
+    return loss
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def _forward(x, labels, hot, spread, weight, weight_total, loss, lse):  # noqa: PLR0917  # pragma: no cover - compiled
+    for i in prange(x.shape[0]):
+        row = x[i]
+        r = _row_lse(row)
+        lse[i] = r
+        s = spread[i] if spread.shape[0] else 0.0
+        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
+
+
+@njit(inline="always", fastmath=_FAST)
+def _grad_row(row, out, lse, factor, smooth, weight):  # noqa: PLR0917  # pragma: no cover - compiled
+    # g_j = c T p_j - c b w_j with p_j = exp(x_j - lse); `factor` = c T, `smooth` = c b.
+    f = as_element(row, factor)
+    shift = as_element(row, lse)
+    for k in range(row.shape[0]):
+        out[k] = f * exp_nonpositive(row[k] - shift)
+    if smooth != 0.0:
+        if weight.shape[0] == 0:
+            for k in range(row.shape[0]):
+                out[k] -= smooth
+        else:
+            for k in range(row.shape[0]):
+                out[k] -= smooth * weight[k]
+
+
+@njit(inline="always", fastmath=_FAST)
+def _grad_row_inplace(row, lse, factor, smooth, weight):  # pragma: no cover - compiled
+    f = as_element(row, factor)
+    shift = as_element(row, lse)
+    for k in range(row.shape[0]):
+        row[k] = f * exp_nonpositive(row[k] - shift)
+    if smooth != 0.0:
+        if weight.shape[0] == 0:
+            for k in range(row.shape[0]):
+                row[k] -= smooth
+        else:
+            for k in range(row.shape[0]):
+                row[k] -= smooth * weight[k]
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def _forward_backward(x, labels, hot, spread, weight, weight_total, scale, grad, loss, lse):  # noqa: PLR0917  # pragma: no cover - compiled
+    for i in prange(x.shape[0]):
+        row = x[i]
+        r = _row_lse(row)
+        lse[i] = r
+        s = spread[i] if spread.shape[0] else 0.0
+        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
+        total = hot[i] + s * weight_total
+        if total == 0.0 and s == 0.0:
+            grad[i, :] = 0.0  # an ignored or zero-weight row
+            continue
+        _grad_row(row, grad[i], r, scale * total, scale * s, weight)
+        if labels[i] >= 0 and hot[i] != 0.0:
+            grad[i, labels[i]] -= scale * hot[i]
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def _forward_backward_inplace(x, labels, hot, spread, weight, weight_total, scale, loss, lse):  # noqa: PLR0917  # pragma: no cover - compiled
+    for i in prange(x.shape[0]):
+        row = x[i]
+        r = _row_lse(row)
+        lse[i] = r
+        s = spread[i] if spread.shape[0] else 0.0
+        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
+        total = hot[i] + s * weight_total
+        if total == 0.0 and s == 0.0:
+            row[:] = 0.0
+            continue
+        _grad_row_inplace(row, r, scale * total, scale * s, weight)
+        if labels[i] >= 0 and hot[i] != 0.0:
+            row[labels[i]] -= scale * hot[i]
+
+
+_EMPTY = np.empty(0)
+
+
+def _args(x: np.ndarray, plan: RowPlan) -> tuple[object, ...]:
+    spread = _EMPTY if plan.spread is None else plan.spread
+    weight = np.empty(0, dtype=x.dtype) if plan.weight is None else plan.weight.astype(x.dtype)
+    return (x, plan.labels, plan.hot, spread, weight, plan.weight_total)
+
+
+def forward(x: np.ndarray, plan: RowPlan, loss: np.ndarray, lse: np.ndarray) -> None:
+    """Write each row's loss and log-sum-exp (float64) into ``loss`` and ``lse``."""
+    if x.shape[0]:
+        _forward(*_args(x, plan), loss, lse)
+
+
+def forward_backward(  # noqa: PLR0917
+    x: np.ndarray,
+    plan: RowPlan,
+    scale: float,
+    grad: np.ndarray,
+    loss: np.ndarray,
+    lse: np.ndarray,
+) -> None:
+    """Also write ``scale * dloss_i/dx`` into ``grad`` (which may be ``x`` itself)."""
+    if not x.shape[0]:
+        return
+    if grad is x:
+        _forward_backward_inplace(*_args(x, plan), scale, loss, lse)
+    else:
+        _forward_backward(*_args(x, plan), scale, grad, loss, lse)

@@ -1,0 +1,85 @@
+"""The pure-NumPy fallback of the fused kernels: chunked over rows, bounded temporaries.
+
+Used when numba (the ``fast`` extra) is absent, or on request (``backend="numpy"``). Each
+chunk holds about :data:`CHUNK_ELEMENTS` logits, so the temporary memory is a few MB
+whatever the input's size; the formulas are those of :mod:`crossentropy.kernels._plan`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from crossentropy.kernels._plan import RowPlan
+
+__all__ = ["CHUNK_ELEMENTS", "forward", "forward_backward"]
+
+CHUNK_ELEMENTS = 1 << 18  # 1 MiB of float32 per temporary
+
+
+def _chunks(num_rows: int, num_classes: int) -> range:
+    step = max(1, CHUNK_ELEMENTS // max(num_classes, 1))
+    return range(0, num_rows, step)
+
+
+def _rows(x: np.ndarray, plan: RowPlan, lo: int, hi: int) -> tuple[Any, ...]:
+    """Loss, lse and exp(x - max) of rows ``lo:hi`` (float64 per-row values)."""
+    block = x[lo:hi]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        m = np.max(block, axis=1, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype)  # +-inf rows: patched later
+        e = np.exp(block - m)
+        s = np.sum(e, axis=1, dtype=np.float64)
+        lse = m[:, 0].astype(np.float64) + np.log(s)
+        lab = plan.labels[lo:hi]
+        counted = lab >= 0
+        picked = np.where(
+            counted, block[np.arange(hi - lo), np.maximum(lab, 0)].astype(np.float64), 0.0
+        )
+        hot = plan.hot[lo:hi]
+        loss = np.where(hot != 0, hot * (lse - picked), 0.0)
+        if plan.spread is not None:
+            spread = plan.spread[lo:hi]
+            dot = (
+                np.sum(block, axis=1, dtype=np.float64)
+                if plan.weight is None
+                else block.astype(np.float64) @ plan.weight
+            )
+            loss = loss + np.where(spread != 0, spread * (plan.weight_total * lse - dot), 0.0)
+    return loss, lse, e, s
+
+
+def forward(x: np.ndarray, plan: RowPlan, loss: np.ndarray, lse: np.ndarray) -> None:
+    """Write each row's loss and log-sum-exp (float64) into ``loss`` and ``lse``."""
+    for lo in _chunks(*x.shape):
+        hi = min(lo + _chunks(*x.shape).step, x.shape[0])
+        loss[lo:hi], lse[lo:hi], _, _ = _rows(x, plan, lo, hi)
+
+
+def forward_backward(  # noqa: PLR0917 - the same signature as the numba kernel's
+    x: np.ndarray,
+    plan: RowPlan,
+    scale: float,
+    grad: np.ndarray,
+    loss: np.ndarray,
+    lse: np.ndarray,
+) -> None:
+    """Also write ``scale * dloss_i/dx`` into ``grad`` (which may be ``x`` itself)."""
+    step = _chunks(*x.shape).step
+    for lo in range(0, x.shape[0], step):
+        hi = min(lo + step, x.shape[0])
+        loss[lo:hi], lse[lo:hi], e, s = _rows(x, plan, lo, hi)
+        # dl_i/dx_ij = T_i p_ij - a_i [j = y_i] - b_i w_j, times the reduction's scale.
+        hot = plan.hot[lo:hi]
+        spread = plan.spread[lo:hi] if plan.spread is not None else None
+        total = hot if spread is None else hot + spread * plan.weight_total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            g = e * (scale * total / s)[:, None].astype(x.dtype)
+        if spread is not None:
+            w = np.ones(x.shape[1]) if plan.weight is None else plan.weight
+            g -= (scale * spread[:, None] * w[None, :]).astype(x.dtype)
+        rows = np.flatnonzero(plan.labels[lo:hi] >= 0)
+        g[rows, plan.labels[lo:hi][rows]] -= (scale * hot[rows]).astype(x.dtype)
+        grad[lo:hi] = g
