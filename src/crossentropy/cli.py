@@ -271,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     from crossentropy._cli_cem import add_cem_parser  # noqa: PLC0415 - it imports this module
 
     add_cem_parser(commands)
+    from crossentropy._cli_bench import add_bench_parser  # noqa: PLC0415 - it imports this module
+
+    add_bench_parser(commands)
     return parser
 
 
