@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "crossentropy.compat.sklearn",
     "crossentropy.examples",
     "crossentropy.kernels",
+    "crossentropy.torch",
     "crossentropy.method",
     "crossentropy.method.problems",
 ]

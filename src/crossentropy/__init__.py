@@ -48,7 +48,9 @@ __all__ = [
     "perplexity",
 ]
 
-_SUBMODULES = frozenset({"compat", "info", "kernels", "losses", "method"})
+# "torch" loads on attribute access but stays out of __all__: `from crossentropy import *`
+# must not import PyTorch (nor fail without it).
+_SUBMODULES = frozenset({"compat", "info", "kernels", "losses", "method", "torch"})
 _INFO_NAMES = frozenset(
     {
         "conditional_entropy",
