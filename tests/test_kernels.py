@@ -59,8 +59,8 @@ def _rel(a: Any, b: Any) -> float:
 # -- the polynomial exponentials ----------------------------------------------------------
 
 
-def _exp_kernels() -> tuple[Any, Any]:
-    from crossentropy.kernels._intrinsics import fast_exp32, fast_exp64
+def _exp_kernels() -> tuple[Any, Any, Any]:
+    from crossentropy.kernels._intrinsics import fast_exp32, fast_exp64, sum_exp_term32
 
     @numba.njit
     def exp32(z: np.ndarray) -> np.ndarray:
@@ -76,22 +76,38 @@ def _exp_kernels() -> tuple[Any, Any]:
             out[i] = fast_exp64(z[i])
         return out
 
-    return exp32, exp64
+    @numba.njit
+    def term32(z: np.ndarray) -> np.ndarray:
+        out = np.empty_like(z)
+        for i in range(z.size):
+            out[i] = sum_exp_term32(z[i])
+        return out
+
+    return exp32, exp64, term32
 
 
 def test_fast_exp_accuracy() -> None:
-    exp32, exp64 = _exp_kernels()
+    exp32, exp64, term32 = _exp_kernels()
     z32 = np.linspace(-87.0, 0.0, 400_001, dtype=np.float32)
     truth = np.exp(z32.astype(np.float64))
+    inside = z32 >= -86.0  # below, e^z < 5e-38: 0 (fast_exp32) or e^-86 (the sum's term)
     ulps = np.abs(exp32(z32) - truth) / np.spacing(truth.astype(np.float32))
-    assert ulps.max() <= 1.0  # measured 0.97 ulp
+    assert ulps[inside].max() <= 1.0  # measured 0.99 ulp
+    assert not exp32(z32[~inside]).any()
+    term_ulps = np.abs(term32(z32) - truth) / np.spacing(truth.astype(np.float32))
+    assert term_ulps[inside].max() <= 1.0  # measured 0.99 ulp
+    assert np.all(np.abs(term32(z32[~inside]) - truth[~inside]) < 5e-38)  # e^-86 at most
     z64 = np.linspace(-708.0, 0.0, 400_001)
     exact = np.exp(z64)
     assert np.max(np.abs(exp64(z64) - exact) / exact) <= 4e-16  # measured 2.2e-16
 
 
 def test_fast_exp_special_values() -> None:
-    exp32, exp64 = _exp_kernels()
+    exp32, exp64, term32 = _exp_kernels()
+    special = term32(np.array([0.0, -np.inf, np.nan], dtype=np.float32))
+    assert special[0] == 1.0
+    assert 0.0 < special[1] < 5e-38
+    assert np.isnan(special[2])
     got32 = exp32(np.array([0.0, -np.inf, np.nan, -200.0], dtype=np.float32))
     got64 = exp64(np.array([0.0, -np.inf, np.nan, -800.0]))
     for got in (got32, got64):
