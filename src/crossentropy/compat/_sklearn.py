@@ -218,6 +218,8 @@ def _validate(
             f"they must match.{hint}"
         )
         raise ValueError(msg)
+    if type(p) is np.ndarray:
+        return xp, onehot, p, sw  # NumPy already (a Python list of 1e6 rows costs seconds)
     _, (_, targets) = namespace(p, onehot.tolist())
     return xp, targets, p, sw
 
