@@ -364,7 +364,6 @@ def test_bad_input_is_named() -> None:
 
 def test_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_softmax, "numba_available", lambda: False)
-    monkeypatch.setattr("crossentropy.kernels._probs.numba_available", lambda: False)
     assert _softmax._backend("auto") is _numpy_softmax
     with pytest.raises(ImportError, match=r"crossentropy\[fast\]"):
         kernels.softmax_cross_entropy(np.zeros((2, 3)), np.zeros(2, int), backend="numba")

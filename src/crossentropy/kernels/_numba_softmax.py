@@ -13,8 +13,8 @@ So each logit is read from memory once, and :math:`\mathrm{lse} = M + \log S`. T
 forward+backward kernels then make one more pass over the row (now in L2 cache) that
 writes :math:`g_j = c\,(T\, e^{x_j - \mathrm{lse}} - b\, w_j)` and subtracts
 :math:`c\,a` at the label (see :mod:`crossentropy.kernels._plan` for :math:`a, b, T, c`).
-The in-place variant has its own loop: the same array as input and output of one loop
-does not vectorise in numba.
+In place (``grad is x``) the gradient loop is a loop of its own over one array: numba
+does not vectorise one loop handed the same array as input and output.
 
 Compiled on first use and cached on disk (``cache=True``), so a later process loads the
 machine code in a fraction of a second.
@@ -119,68 +119,57 @@ def _forward(x, labels, hot, spread, weight, weight_total, loss, lse):  # noqa: 
 
 
 @njit(inline="always", fastmath=_FAST)
-def _grad_row(row, out, lse, factor, smooth, weight):  # noqa: PLR0917  # pragma: no cover - compiled
-    # g_j = c T p_j - c b w_j with p_j = exp(x_j - lse); `factor` = c T, `smooth` = c b.
-    f = as_element(row, factor)
-    shift = as_element(row, lse)
-    for k in range(row.shape[0]):
-        out[k] = f * exp_nonpositive(row[k] - shift)
+def _subtract_smoothing(out, smooth, weight):  # pragma: no cover - compiled
+    # The label-smoothing part of the target: g_j -= c b w_j (w_j = 1 without weights).
     if smooth != 0.0:
         if weight.shape[0] == 0:
-            for k in range(row.shape[0]):
+            for k in range(out.shape[0]):
                 out[k] -= smooth
         else:
-            for k in range(row.shape[0]):
+            for k in range(out.shape[0]):
                 out[k] -= smooth * weight[k]
 
 
 @njit(inline="always", fastmath=_FAST)
-def _grad_row_inplace(row, lse, factor, smooth, weight):  # pragma: no cover - compiled
+def _grad_row(row, out, lse, factor):  # pragma: no cover - compiled
+    # g_j = c T p_j with p_j = exp(x_j - lse); `factor` = c T.
+    f = as_element(row, factor)
+    shift = as_element(row, lse)
+    for k in range(row.shape[0]):
+        out[k] = f * exp_nonpositive(row[k] - shift)
+
+
+@njit(inline="always", fastmath=_FAST)
+def _grad_row_inplace(row, lse, factor):  # pragma: no cover - compiled
+    # The same loop over one array: numba vectorises it only written this way.
     f = as_element(row, factor)
     shift = as_element(row, lse)
     for k in range(row.shape[0]):
         row[k] = f * exp_nonpositive(row[k] - shift)
-    if smooth != 0.0:
-        if weight.shape[0] == 0:
-            for k in range(row.shape[0]):
-                row[k] -= smooth
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def _forward_backward(  # noqa: PLR0917
+    x, labels, hot, spread, weight, weight_total, scale, grad, inplace, loss, lse
+):  # pragma: no cover - compiled
+    for i in prange(x.shape[0]):
+        row = x[i]
+        out = row if inplace else grad[i]
+        r = _row_lse(row)
+        lse[i] = r
+        s = spread[i] if spread.shape[0] else 0.0
+        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
+        total = hot[i] + s * weight_total
+        if total == 0.0 and s == 0.0:
+            out[:] = 0.0  # an ignored or zero-weight row
+            continue
+        if inplace:
+            _grad_row_inplace(row, r, scale * total)
         else:
-            for k in range(row.shape[0]):
-                row[k] -= smooth * weight[k]
-
-
-@njit(parallel=True, cache=True, fastmath=_FAST)
-def _forward_backward(x, labels, hot, spread, weight, weight_total, scale, grad, loss, lse):  # noqa: PLR0917  # pragma: no cover - compiled
-    for i in prange(x.shape[0]):
-        row = x[i]
-        r = _row_lse(row)
-        lse[i] = r
-        s = spread[i] if spread.shape[0] else 0.0
-        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
-        total = hot[i] + s * weight_total
-        if total == 0.0 and s == 0.0:
-            grad[i, :] = 0.0  # an ignored or zero-weight row
-            continue
-        _grad_row(row, grad[i], r, scale * total, scale * s, weight)
+            _grad_row(row, out, r, scale * total)
+        _subtract_smoothing(out, scale * s, weight)
         if labels[i] >= 0 and hot[i] != 0.0:
-            grad[i, labels[i]] -= scale * hot[i]
-
-
-@njit(parallel=True, cache=True, fastmath=_FAST)
-def _forward_backward_inplace(x, labels, hot, spread, weight, weight_total, scale, loss, lse):  # noqa: PLR0917  # pragma: no cover - compiled
-    for i in prange(x.shape[0]):
-        row = x[i]
-        r = _row_lse(row)
-        lse[i] = r
-        s = spread[i] if spread.shape[0] else 0.0
-        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
-        total = hot[i] + s * weight_total
-        if total == 0.0 and s == 0.0:
-            row[:] = 0.0
-            continue
-        _grad_row_inplace(row, r, scale * total, scale * s, weight)
-        if labels[i] >= 0 and hot[i] != 0.0:
-            row[labels[i]] -= scale * hot[i]
+            out[labels[i]] -= scale * hot[i]
 
 
 _EMPTY = np.empty(0)
@@ -209,7 +198,4 @@ def forward_backward(  # noqa: PLR0917
     """Also write ``scale * dloss_i/dx`` into ``grad`` (which may be ``x`` itself)."""
     if not x.shape[0]:
         return
-    if grad is x:
-        _forward_backward_inplace(*_args(x, plan), scale, loss, lse)
-    else:
-        _forward_backward(*_args(x, plan), scale, grad, loss, lse)
+    _forward_backward(*_args(x, plan), scale, grad, grad is x, loss, lse)

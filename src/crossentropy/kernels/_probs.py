@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from crossentropy.kernels._plan import InvalidInputError, as_matrix, plan_rows, reduce_rows
-from crossentropy.kernels._softmax import Backend, numba_available
+from crossentropy.kernels._softmax import Backend, use_numba
 from crossentropy.losses._options import check_clip, check_tol
 
 __all__ = ["categorical_cross_entropy"]
@@ -88,14 +88,7 @@ def categorical_cross_entropy(
         input_name="probs",
     )
     loss = np.empty(p.shape[0])
-    if backend not in ("auto", "numba", "numpy"):
-        msg = f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}"
-        raise ValueError(msg)
-    use_numba = backend == "numba" or (backend == "auto" and numba_available())
-    if use_numba:
-        if not numba_available():
-            msg = "backend='numba' needs numba: pip install 'crossentropy[fast]'"
-            raise ImportError(msg)
+    if use_numba(backend):
         from crossentropy.kernels._numba_probs import forward  # noqa: PLC0415
 
         status = forward(p, plan, eps, tolerance, loss)

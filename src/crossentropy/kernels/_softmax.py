@@ -58,17 +58,24 @@ def numba_available() -> bool:
     return True
 
 
-def _backend(backend: str) -> Any:
+def use_numba(backend: str) -> bool:
+    """Whether ``backend`` means the numba kernels (``ImportError`` if asked without numba)."""
     if backend not in ("auto", "numba", "numpy"):
         msg = f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}"
         raise ValueError(msg)
     if backend == "numpy" or (backend == "auto" and not numba_available()):
-        from crossentropy.kernels import _numpy_softmax  # noqa: PLC0415
-
-        return _numpy_softmax
+        return False
     if not numba_available():
         msg = "backend='numba' needs numba: pip install 'crossentropy[fast]'"
         raise ImportError(msg)
+    return True
+
+
+def _backend(backend: str) -> Any:
+    if not use_numba(backend):
+        from crossentropy.kernels import _numpy_softmax  # noqa: PLC0415
+
+        return _numpy_softmax
     from crossentropy.kernels import _numba_softmax  # noqa: PLC0415
 
     return _numba_softmax
