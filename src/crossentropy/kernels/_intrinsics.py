@@ -130,7 +130,7 @@ def fast_exp64(z: float) -> float:  # pragma: no cover - compiled
     """:math:`e^z` in float64 for ``z <= 0`` (vectorisable; 0 below -708)."""
     low = z < _LOW_64
     z = _LOW_64 if low else z
-    n = math_floor64(z * _LOG2E_64 + 0.5)
+    n = _floor(z * _LOG2E_64 + 0.5)
     r = z - n * _LN2_HI_64 - n * _LN2_LO_64
     q = (
         (
@@ -164,9 +164,6 @@ def _floor(typingctx: Any, x: Any) -> Any:  # noqa: ARG001
         return builder.call(fn, args)
 
     return x(x), codegen
-
-
-math_floor64 = _floor
 
 
 def exp_nonpositive(z):

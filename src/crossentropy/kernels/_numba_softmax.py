@@ -159,6 +159,8 @@ def _forward_backward(  # noqa: PLR0917
         lse[i] = r
         s = spread[i] if spread.shape[0] else 0.0
         loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
+        if not -np.inf < r < np.inf:  # (math.isfinite is True for NaN under these flags)
+            continue  # left as it is: the caller recomputes this row from its logits
         total = hot[i] + s * weight_total
         if total == 0.0 and s == 0.0:
             out[:] = 0.0  # an ignored or zero-weight row
@@ -195,7 +197,11 @@ def forward_backward(  # noqa: PLR0917
     loss: np.ndarray,
     lse: np.ndarray,
 ) -> None:
-    """Also write ``scale * dloss_i/dx`` into ``grad`` (which may be ``x`` itself)."""
+    """Also write ``scale * dloss_i/dx`` into ``grad`` (which may be ``x`` itself).
+
+    Rows whose log-sum-exp is not finite (``+inf`` or NaN logits, or only ``-inf``) are
+    left unwritten, so that in place their logits survive for the exact recomputation.
+    """
     if not x.shape[0]:
         return
     _forward_backward(*_args(x, plan), scale, grad, grad is x, loss, lse)

@@ -53,8 +53,9 @@ def _rows(x: np.ndarray, plan: RowPlan, lo: int, hi: int) -> tuple[Any, ...]:
 
 def forward(x: np.ndarray, plan: RowPlan, loss: np.ndarray, lse: np.ndarray) -> None:
     """Write each row's loss and log-sum-exp (float64) into ``loss`` and ``lse``."""
-    for lo in _chunks(*x.shape):
-        hi = min(lo + _chunks(*x.shape).step, x.shape[0])
+    chunks = _chunks(*x.shape)
+    for lo in chunks:
+        hi = min(lo + chunks.step, x.shape[0])
         loss[lo:hi], lse[lo:hi], _, _ = _rows(x, plan, lo, hi)
 
 
@@ -66,10 +67,13 @@ def forward_backward(  # noqa: PLR0917 - the same signature as the numba kernel'
     loss: np.ndarray,
     lse: np.ndarray,
 ) -> None:
-    """Also write ``scale * dloss_i/dx`` into ``grad`` (which may be ``x`` itself)."""
-    step = _chunks(*x.shape).step
-    for lo in range(0, x.shape[0], step):
-        hi = min(lo + step, x.shape[0])
+    """Also write ``scale * dloss_i/dx`` into ``grad`` (which may be ``x`` itself).
+
+    Rows whose log-sum-exp is not finite are left unwritten (see the numba kernel).
+    """
+    chunks = _chunks(*x.shape)
+    for lo in chunks:
+        hi = min(lo + chunks.step, x.shape[0])
         loss[lo:hi], lse[lo:hi], e, s = _rows(x, plan, lo, hi)
         # dl_i/dx_ij = T_i p_ij - a_i [j = y_i] - b_i w_j, times the reduction's scale.
         hot = plan.hot[lo:hi]
@@ -82,4 +86,8 @@ def forward_backward(  # noqa: PLR0917 - the same signature as the numba kernel'
             g -= (scale * spread[:, None] * w[None, :]).astype(x.dtype)
         rows = np.flatnonzero(plan.labels[lo:hi] >= 0)
         g[rows, plan.labels[lo:hi][rows]] -= (scale * hot[rows]).astype(x.dtype)
-        grad[lo:hi] = g
+        finite = np.isfinite(lse[lo:hi])
+        if finite.all():
+            grad[lo:hi] = g
+        else:  # as the numba kernel: a non-finite row is left for the caller to recompute
+            grad[lo:hi][finite] = g[finite]

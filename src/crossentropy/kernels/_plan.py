@@ -21,7 +21,6 @@ so the kernels only stream the logits.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -191,8 +190,3 @@ def reduce_rows(per_row: np.ndarray, plan: RowPlan, dtype: np.dtype[Any]) -> np.
         if plan.reduction == "mean":
             total = total / plan.denominator if plan.denominator > 0 else math.nan
         return np.asarray(total, dtype=dtype)
-
-
-def is_real_scalar(value: object) -> bool:
-    """``True`` for Python and NumPy real scalars other than ``bool``."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)

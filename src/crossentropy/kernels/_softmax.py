@@ -247,22 +247,10 @@ def softmax_cross_entropy_with_grad(
     lse = np.empty(x.shape[0])
     scale = grad_scale(plan)
     extra = (weight, sample_weight, label_smoothing)
-    kernel = _backend(backend)
-    if inplace:
-        # The non-finite rows must be recomputed from the logits, which the in-place
-        # kernel destroys: keep a copy of those rows first (none, unless +-inf or NaN).
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(np.max(x, axis=1)) if x.shape[1] else np.zeros(0, bool)
-        saved = x[bad].copy() if bad.any() else None
-        kernel.forward_backward(x, plan, scale, grad, loss, lse)
-        if saved is not None:
-            rows = np.flatnonzero(bad)
-            x_rows = np.zeros_like(x)
-            x_rows[rows] = saved
-            _patch_nonfinite(x_rows, plan, loss, lse, grad, scale, extra, rows=rows)
-    else:
-        kernel.forward_backward(x, plan, scale, grad, loss, lse)
-        _patch_nonfinite(x, plan, loss, lse, grad, scale, extra)
+    # The kernels leave the gradient of a row with a non-finite lse unwritten, so even in
+    # place its logits are still there for the exact path to recompute it.
+    _backend(backend).forward_backward(x, plan, scale, grad, loss, lse)
+    _patch_nonfinite(x, plan, loss, lse, grad, scale, extra)
     if grad.dtype != out_dtype:
         with np.errstate(over="ignore"):
             grad = grad.astype(out_dtype)
@@ -291,7 +279,6 @@ def _patch_nonfinite(  # noqa: PLR0917
     grad: np.ndarray | None,
     scale: float,
     extra: tuple[Any, Any, float],
-    rows: np.ndarray | None = None,
 ) -> None:
     """Recompute rows whose log-sum-exp is not finite with the exact library path.
 
@@ -299,8 +286,7 @@ def _patch_nonfinite(  # noqa: PLR0917
     only ``-inf`` ones, takes the limit conventions of
     :func:`crossentropy.losses.softmax_cross_entropy` (exact, slow, and rare).
     """
-    if rows is None:
-        rows = np.flatnonzero(~np.isfinite(lse))
+    rows = np.flatnonzero(~np.isfinite(lse))
     if rows.size == 0:
         return
     sub = x[rows]
@@ -313,6 +299,8 @@ def _patch_nonfinite(  # noqa: PLR0917
 
     weight, sample_weight, label_smoothing = extra
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]
+    # "none" with the gradient: each row's loss, and the gradient of their sum (row i's
+    # slice is row i's own gradient).
     result = _softmax_cross_entropy(
         sub.astype(np.float64),
         plan.labels[rows],
@@ -321,24 +309,11 @@ def _patch_nonfinite(  # noqa: PLR0917
         sample_weight=sw,
         ignore_index=-1,
         label_smoothing=label_smoothing,
-        reduction="none" if grad is None else "sum",
+        reduction="none",
         with_grad=grad is not None,
     )
-    if grad is None:
-        loss[rows] = result.value
-    else:
-        none = _softmax_cross_entropy(
-            sub.astype(np.float64),
-            plan.labels[rows],
-            axis=-1,
-            weight=None if weight is None else np.asarray(weight, dtype=np.float64),
-            sample_weight=sw,
-            ignore_index=-1,
-            label_smoothing=label_smoothing,
-            reduction="none",
-            with_grad=False,
-        )
-        loss[rows] = none.value
+    loss[rows] = result.value
+    if grad is not None:
         grad[rows] = (result.grad * scale).astype(grad.dtype)
     with np.errstate(invalid="ignore", over="ignore"):
         m = np.max(sub, axis=1)
