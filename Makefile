@@ -10,9 +10,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# The runtime install: the package and its two core dependencies.
+# The runtime install: the package, its two core dependencies, and the `score` extra
+# (pyarrow for CSV/Parquet, matplotlib for the report's figures, rich for the tables).
 $(VENV)/.installed-core: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e ".[score]"
 	@touch $@
 
 # The test install adds the reference libraries (torch pinned to 2.13.0, CPU wheel).
@@ -31,10 +32,15 @@ demo: $(VENV)/.installed-core
 	$(BIN)/crossentropy examples iris
 	@echo "== A uniform distribution has more entropy than a skewed one"
 	$(BIN)/crossentropy compute --p 0.25,0.25,0.25,0.25 --q 0.7,0.1,0.1,0.1 --base bits
+	@echo "== Judge a model: score the bundled Iris predictions (out-of-fold, logistic regression)"
+	@mkdir -p demo-output
+	$(BIN)/crossentropy score --example iris --report demo-output/iris-report.html --plots demo-output --force
+	@echo "== 85% accurate yet worse than guessing: over-confident naive Bayes on digits"
+	$(BIN)/crossentropy score --example digits --worst 3
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -23,6 +23,7 @@ HELP_COMMANDS = [
     [],
     ["compute"],
     ["examples"],
+    ["score"],
     ["cem"],
     ["cem", "rare-event"],
     *(["cem", "rare-event", event] for event in ("bridge", "network", "limit-state")),

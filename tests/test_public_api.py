@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "crossentropy.torch",
     "crossentropy.method",
     "crossentropy.method.problems",
+    "crossentropy.scoring",
 ]
 
 

@@ -4,6 +4,7 @@ print exactly what the README shows."""
 from __future__ import annotations
 
 import doctest
+import os
 import re
 import shlex
 import subprocess
@@ -49,11 +50,15 @@ def test_readme_quick_start_is_exactly_two_commands() -> None:
 def test_readme_shell_examples_print_what_is_shown(command: str, expected: str) -> None:
     argv = shlex.split(command)
     assert argv[0] == "crossentropy"
+    # Tables are laid out for a 100-column terminal, without colour, whatever runs this.
+    env = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "TTY_COMPATIBLE"}}
+    env.update({"COLUMNS": "100", "NO_COLOR": "1"})
     result = subprocess.run(
         [sys.executable, "-m", "crossentropy", *argv[1:]],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected.strip()

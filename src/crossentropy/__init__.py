@@ -46,11 +46,12 @@ __all__ = [
     "method",
     "mutual_information",
     "perplexity",
+    "scoring",
 ]
 
 # "torch" loads on attribute access but stays out of __all__: `from crossentropy import *`
 # must not import PyTorch (nor fail without it).
-_SUBMODULES = frozenset({"compat", "info", "kernels", "losses", "method", "torch"})
+_SUBMODULES = frozenset({"compat", "info", "kernels", "losses", "method", "scoring", "torch"})
 _INFO_NAMES = frozenset(
     {
         "conditional_entropy",

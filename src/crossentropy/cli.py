@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     from crossentropy._cli_bench import add_bench_parser  # noqa: PLC0415 - it imports this module
 
     add_bench_parser(commands)
+    from crossentropy._cli_score import add_score_parser  # noqa: PLC0415 - it imports this module
+
+    add_score_parser(commands)
     return parser
 
 

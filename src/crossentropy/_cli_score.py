@@ -1,0 +1,438 @@
+"""``crossentropy score``: judge a classifier's predicted probabilities from files.
+
+Parsing and output here; the numbers come from :mod:`crossentropy.scoring`, imported
+inside the handler so that ``crossentropy score --help`` starts without NumPy. The
+report goes to stdout (a rich table, or JSON with ``--json`` and nothing else), progress
+to stderr when it is a terminal. Output files (``--report``, ``--plots``) are checked
+before any work, written atomically, and never replace a file without ``--force``.
+Exit status: 0 scored, 2 bad input or usage (the message names the file, row and column).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from crossentropy.cli import UsageError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from crossentropy.scoring import ScoreResult, Verdict
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+__all__ = ["EXAMPLES", "add_score_parser"]
+
+#: The bundled example predictions (``src/crossentropy/data/``), by short name.
+EXAMPLES = {
+    "iris": "iris_predictions.csv",
+    "digits": "digits_naive_bayes_predictions.csv",
+    "breast-cancer": "breast_cancer_predictions.csv",
+}
+_PNG_NAMES = ("reliability.png", "reliability_equal_mass.png", "histogram.png", "classes.png")
+
+_DESCRIPTION = """\
+Score predicted probabilities (or logits) against the true labels: cross-entropy in
+nats and bits with honest baselines (uniform guessing ln K, and always predicting the
+label frequencies H(prior)), skill 1 - CE/H(prior), accuracy, Brier, calibration (ECE,
+MCE, reliability diagram), per-class cross-entropy and the worst rows, then a verdict in
+words. Reads CSV/TSV (with or without header), Parquet, Arrow IPC, .npy/.npz and stdin
+('-'); a directory or glob is one dataset, streamed in batches with bounded memory.
+"""
+
+_EPILOG = """\
+examples:
+  crossentropy score --example iris
+  crossentropy score preds.csv --label y --probs 'p_*'
+  crossentropy score 'data/*.parquet' --logits 'logit_0..logit_999' --report out.html
+  cat preds.csv | crossentropy score - --json
+  crossentropy score --dask local 'data/*.parquet'
+"""
+
+
+def add_score_parser(commands: Subparsers) -> None:
+    """Register ``crossentropy score``."""
+    import argparse  # noqa: PLC0415 - the caller has it loaded already
+
+    score = commands.add_parser(
+        "score",
+        help="score prediction files: cross-entropy, baselines, calibration, a verdict",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    score.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files, directories or globs; '-' for stdin"
+    )
+    score.add_argument(
+        "--example",
+        choices=sorted(EXAMPLES),
+        help="score a bundled example instead of PATH (iris: 3 classes, digits: 10, "
+        "breast-cancer: binary)",
+    )
+    cols = score.add_argument_group("columns (detected when not given; the choice is reported)")
+    cols.add_argument("--label", metavar="COL", help="the true-label column")
+    scores = cols.add_mutually_exclusive_group()
+    scores.add_argument(
+        "--probs",
+        metavar="SPEC",
+        help="probability columns, one per class: names a,b,c, a glob 'p_*', "
+        "a range p_0..p_9, or positions 1:11",
+    )
+    scores.add_argument("--logits", metavar="SPEC", help="logit columns, one per class")
+    scores.add_argument("--prob", metavar="COL", help="binary: the positive class's probability")
+    scores.add_argument("--logit", metavar="COL", help="binary: the positive class's logit")
+    cols.add_argument("--weight", metavar="COL", help="a sample-weight column")
+    cols.add_argument(
+        "--classes",
+        metavar="NAMES",
+        help="comma-separated class names, in the order of the score columns "
+        "(binary: negative,positive)",
+    )
+    cols.add_argument(
+        "--format",
+        dest="file_format",
+        choices=["csv", "tsv", "parquet", "arrow", "npy", "npz"],
+        help="override the format guessed from the extension",
+    )
+    header = cols.add_mutually_exclusive_group()
+    header.add_argument(
+        "--header", dest="has_header", action="store_const", const=True, help="CSV has a header"
+    )
+    header.add_argument(
+        "--no-header",
+        dest="has_header",
+        action="store_const",
+        const=False,
+        help="CSV has no header: columns are named 0, 1, 2, ...",
+    )
+
+    bad = score.add_argument_group("bad rows")
+    bad.add_argument(
+        "--on-invalid",
+        choices=["error", "skip", "clip"],
+        default="error",
+        help="error (default): stop, naming file, row and column; skip: leave out and count; "
+        "clip: clip probabilities into [0, 1] and renormalise, skip what cannot be repaired",
+    )
+    bad.add_argument(
+        "--sum-tolerance",
+        type=float,
+        default=1e-3,
+        metavar="TOL",
+        help="largest |row sum - 1| accepted for probabilities (default 1e-3)",
+    )
+    bad.add_argument(
+        "--eps",
+        type=float,
+        metavar="EPS",
+        help="floor probabilities at EPS inside the log, like scikit-learn's clipping "
+        "(default: exact, a probability of 0 for the true label gives inf)",
+    )
+
+    metrics = score.add_argument_group("metrics")
+    metrics.add_argument("--bins", type=int, default=15, help="calibration bins (default 15)")
+    metrics.add_argument(
+        "--top-k",
+        default="5",
+        metavar="K[,K...]",
+        help="top-k accuracies to report, for k < number of classes (default 5)",
+    )
+    metrics.add_argument(
+        "--worst", type=int, default=10, metavar="N", help="worst rows to list (default 10)"
+    )
+    metrics.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        metavar="B",
+        help="a bootstrap confidence interval for the cross-entropy from B resamples "
+        "(e.g. 1000; default none)",
+    )
+    metrics.add_argument("--level", type=float, default=0.95, help="confidence level (0.95)")
+    metrics.add_argument("--seed", type=int, default=0, help="the bootstrap's seed")
+
+    out = score.add_argument_group("output")
+    out.add_argument("--bits", action="store_true", help="show cross-entropies in bits")
+    out.add_argument(
+        "--json",
+        action="store_true",
+        help='print the result as JSON on stdout and nothing else (infinities as "inf")',
+    )
+    out.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report")
+    out.add_argument("--plots", metavar="DIR", help="write the figures as PNG files into DIR")
+    out.add_argument("--force", action="store_true", help="replace existing output files")
+    out.add_argument(
+        "--batch-rows",
+        type=int,
+        default=65536,
+        metavar="N",
+        help="rows per batch; memory is bounded by about N rows (default 65536)",
+    )
+    out.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+
+    cluster = score.add_argument_group("past one machine")
+    cluster.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="score the partitions on a Dask cluster: tcp://host:8786, or 'local' for a "
+        "local cluster of this machine's cores",
+    )
+    cluster.add_argument(
+        "--workers", type=int, metavar="N", help="workers of --dask local (default: cores)"
+    )
+    score.set_defaults(handler=_score)
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _top_k(text: str) -> tuple[int, ...]:
+    values: list[int] = []
+    for item in text.split(","):
+        try:
+            value = int(item)
+        except ValueError:
+            msg = f"--top-k must be comma-separated positive integers, got {text!r}"
+            raise UsageError(msg) from None
+        if value < 1:
+            msg = f"--top-k must be positive, got {value}"
+            raise UsageError(msg)
+        values.append(value)
+    return tuple(values)
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if args.example and args.paths:
+        msg = "give either PATH or --example, not both"
+        raise UsageError(msg)
+    if not args.example and not args.paths:
+        msg = "nothing to score: give a PATH (file, directory, glob or '-') or --example NAME"
+        raise UsageError(msg)
+    for flag, value, low in (
+        ("--bins", args.bins, 1),
+        ("--worst", args.worst, 0),
+        ("--bootstrap", args.bootstrap, 0),
+        ("--batch-rows", args.batch_rows, 1),
+    ):
+        if value < low:
+            msg = f"{flag} must be an integer >= {low}, got {value}"
+            raise UsageError(msg)
+    if not 0 < args.level < 1:
+        msg = f"--level must be between 0 and 1, got {args.level}"
+        raise UsageError(msg)
+    if not args.sum_tolerance >= 0:
+        msg = f"--sum-tolerance must be >= 0, got {args.sum_tolerance}"
+        raise UsageError(msg)
+    if args.eps is not None and not 0 < args.eps < 1:
+        msg = f"--eps must be between 0 and 1, got {args.eps}"
+        raise UsageError(msg)
+    if args.workers is not None and (args.workers < 1 or args.dask != "local"):
+        msg = "--workers N (N >= 1) goes with --dask local"
+        raise UsageError(msg)
+    if args.dask is not None and "-" in args.paths:
+        msg = "--dask cannot read standard input ('-'): give files the workers can read"
+        raise UsageError(msg)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Refuse before any work when an output exists (without --force) or has no directory."""
+    from crossentropy.scoring import OutputExistsError, check_writable  # noqa: PLC0415
+
+    try:
+        if args.report:
+            check_writable(args.report, force=args.force, what="--report")
+        if args.plots:
+            directory = Path(args.plots)
+            if directory.exists() and not directory.is_dir():
+                msg = f"--plots {directory} exists and is not a directory"
+                raise UsageError(msg)
+            for name in _PNG_NAMES:
+                if (directory / name).exists() and not args.force:
+                    msg = f"--plots {directory / name} already exists; pass --force to replace it"
+                    raise UsageError(msg)
+    except (OutputExistsError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _paths(args: argparse.Namespace) -> list[str]:
+    if args.example:
+        from importlib.resources import files  # noqa: PLC0415
+
+        return [str(files("crossentropy") / "data" / EXAMPLES[args.example])]
+    return list(args.paths)
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def _score(args: argparse.Namespace) -> int:
+    _check_args(args)
+    _check_outputs(args)
+    from crossentropy import scoring  # noqa: PLC0415 - keep `--help` free of NumPy
+
+    spec = scoring.ColumnSpec(
+        label=args.label,
+        probs=args.probs,
+        logits=args.logits,
+        prob=args.prob,
+        logit=args.logit,
+        weight=args.weight,
+        classes=tuple(name.strip() for name in args.classes.split(",")) if args.classes else None,
+    )
+    options: dict[str, Any] = {
+        "n_bins": args.bins,
+        "top_k": _top_k(args.top_k),
+        "worst": args.worst,
+        "bootstrap": args.bootstrap,
+        "seed": args.seed,
+        "on_invalid": args.on_invalid,
+        "sum_tolerance": args.sum_tolerance,
+        "eps": args.eps,
+    }
+    try:
+        plan = scoring.plan_dataset(
+            _paths(args), columns=spec, file_format=args.file_format, has_header=args.has_header
+        )
+        if args.example and not args.json:
+            print(f"Scoring the bundled example {plan.sources[0].path}", file=sys.stderr)
+        result = _run(args, scoring, plan, options)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.example:
+        result = _renamed(result, f"{EXAMPLES[args.example]} (bundled example)")
+    verdict = scoring.verdict(result)
+    _emit(args, scoring, result, verdict)
+    return 0
+
+
+def _renamed(result: ScoreResult, name: str) -> ScoreResult:
+    """The result with its one source shown as ``name`` (not this machine's install path)."""
+    import dataclasses  # noqa: PLC0415
+
+    worst = tuple(dataclasses.replace(row, source=name) for row in result.worst_rows)
+    examples = tuple(dataclasses.replace(row, source=name) for row in result.invalid.examples)
+    invalid = dataclasses.replace(result.invalid, examples=examples)
+    return dataclasses.replace(result, sources=(name,), worst_rows=worst, invalid=invalid)
+
+
+def _run(args: argparse.Namespace, scoring: Any, plan: Any, options: dict[str, Any]) -> Any:
+    client, cluster = _dask_client(args.dask, args.workers) if args.dask else (None, None)
+    try:
+        with _Progress(enabled=_progress_wanted(args), total=plan.total_rows) as progress:
+            return scoring.score_dataset(
+                plan,
+                batch_rows=args.batch_rows,
+                client=client,
+                progress=progress.advance if progress.enabled else None,
+                level=args.level,
+                **options,
+            )
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _progress_wanted(args: argparse.Namespace) -> bool:
+    if args.quiet or os.environ.get("CI"):
+        return False
+    return sys.stderr.isatty()
+
+
+def _dask_client(address: str, workers: int | None) -> tuple[Any, Any]:
+    try:
+        from distributed import Client, LocalCluster  # noqa: PLC0415 - the dask extra
+    except ImportError:
+        msg = "--dask needs dask.distributed: pip install 'crossentropy[dask]'"
+        raise UsageError(msg) from None
+    if address == "local":
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            dashboard_address=None,
+        )
+        return Client(cluster), cluster
+    try:
+        return Client(address, timeout=30), None
+    except OSError as exc:
+        msg = f"--dask {address}: could not reach the scheduler ({exc})"
+        raise UsageError(msg) from None
+
+
+class _Progress:
+    """A rich progress bar on stderr (rows scored, rows/s), or nothing."""
+
+    def __init__(self, *, enabled: bool, total: int | None) -> None:
+        self.enabled = enabled
+        self._total = total
+        self._bar: Any = None
+        self._task: Any = None
+        if enabled:
+            try:
+                import rich.progress  # noqa: PLC0415, F401 - the rich extra
+            except ImportError:
+                self.enabled = False
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console  # noqa: PLC0415
+            from rich.progress import (  # noqa: PLC0415
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("scoring"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("rows"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("scoring", total=self._total)
+        return self
+
+    def advance(self, rows: int, source: str) -> None:
+        del source
+        if self._bar is not None:
+            self._bar.update(self._task, advance=rows)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+def _emit(args: argparse.Namespace, scoring: Any, result: ScoreResult, verdict: Verdict) -> None:
+    written: list[str] = []
+    try:
+        if args.report:
+            written.append(str(scoring.write_html(result, verdict, args.report, force=args.force)))
+        if args.plots:
+            written += [str(p) for p in scoring.write_pngs(result, args.plots, force=args.force)]
+    except (FileExistsError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+    unit = "bits" if args.bits else "nats"
+    if args.json:
+        payload = scoring.result_to_dict(result)
+        payload["written"] = written
+        print(json.dumps(payload, indent=2, allow_nan=False))
+        return
+    try:
+        import rich  # noqa: PLC0415, F401 - the rich extra
+    except ImportError:
+        print(scoring.plain_text(result, verdict, unit=unit))
+    else:
+        scoring.render_text(result, verdict, detected=result.options.get("columns"), unit=unit)
+    for path in written:
+        print(f"wrote {path}")

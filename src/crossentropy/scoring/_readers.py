@@ -1,0 +1,396 @@
+"""Read prediction files as batches for scoring: CSV/TSV, Parquet, Arrow IPC, npy, npz.
+
+The readers stream: memory is bounded by the batch size (plus a Parquet row group's
+pages) for every format. Rows are numbered from 0 within each source, independently of
+batching; every row that cannot be read (wrong column count, text that is not UTF-8,
+a number that does not parse, an empty label or score) comes back as an
+:class:`InvalidRow` in a batch's ``invalid``, so that the readable rows plus the invalid
+rows are exactly the file's data rows. NaN, infinities and out-of-range numbers pass
+through: judging them is the accumulator's business.
+
+CSV, Parquet and Arrow need pyarrow (the ``parquet`` extra); ``.npy``/``.npz`` need NumPy
+only. Pickles are never loaded.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns, resolve_columns
+from crossentropy.scoring._read_convert import Rebatcher
+from crossentropy.scoring._read_sources import Source, expand_sources, require_pyarrow
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    import numpy as np
+
+    from crossentropy.scoring._read_convert import Piece
+    from crossentropy.scoring._types import Batch
+
+__all__ = [
+    "Partition",
+    "Preview",
+    "Source",
+    "count_rows",
+    "expand_sources",
+    "partitions",
+    "peek",
+    "peek_columns",
+    "read_batches",
+    "read_partition",
+    "resolve_dataset_columns",
+    "sample_rows",
+]
+
+_SAMPLE_ROWS = 100
+_PARTITION_ROWS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A source's columns and its first rows (numbers as numbers, the rest as text)."""
+
+    columns: tuple[str, ...]
+    sample: dict[str, np.ndarray]
+
+
+def _needs_pyarrow(source: Source) -> None:
+    if source.format in {"csv", "tsv", "parquet", "ipc"}:
+        require_pyarrow()
+
+
+@contextmanager
+def _arrow_errors(source: Source) -> Iterator[None]:
+    """Turn pyarrow's own errors into ValueErrors that name the file."""
+    if source.format in {"npy", "npz"}:
+        yield
+        return
+    pa = require_pyarrow()
+    try:
+        yield
+    except pa.ArrowException as exc:
+        msg = f"{source.path}: cannot read it as {source.format.upper()}: {exc}"
+        raise ValueError(msg) from exc
+
+
+def _header(source: Source, has_header: bool | None) -> bool | None:
+    return source.has_header if has_header is None else has_header
+
+
+def peek(source: Source, *, has_header: bool | None = None, rows: int = _SAMPLE_ROWS) -> Preview:
+    """The columns of ``source`` and its first ``rows`` rows, to resolve columns with.
+
+    ``has_header`` (CSV/TSV) overrides ``source.has_header``; None guesses.
+    """
+    with _arrow_errors(source):
+        return _peek(source, has_header, rows)
+
+
+def _peek(source: Source, has_header: bool | None, rows: int) -> Preview:
+    if source.format in {"csv", "tsv"}:
+        from crossentropy.scoring._read_csv import csv_layout  # noqa: PLC0415 - needs pyarrow
+
+        layout = csv_layout(source, has_header=_header(source, has_header))
+        sample = {name: values[:rows] for name, values in layout.sample.items()}
+        return Preview(layout.columns, sample)
+    if source.format == "parquet":
+        from crossentropy.scoring._read_arrow import (  # noqa: PLC0415 - needs pyarrow
+            parquet_columns,
+            parquet_sample,
+        )
+
+        return Preview(tuple(parquet_columns(source)), parquet_sample(source, rows))
+    if source.format == "ipc":
+        from crossentropy.scoring._read_arrow import ipc_columns, ipc_sample  # noqa: PLC0415
+
+        return Preview(tuple(ipc_columns(source)), ipc_sample(source, rows))
+    from crossentropy.scoring._read_numpy import (  # noqa: PLC0415
+        npy_layout,
+        npz_layout,
+        numpy_sample,
+    )
+
+    layout_np = npy_layout(source) if source.format == "npy" else npz_layout(source)
+    return Preview(layout_np.columns, numpy_sample(source, rows))
+
+
+def peek_columns(source: Source, *, has_header: bool | None = None) -> list[str]:
+    """The column names of ``source``, in file order.
+
+    ``"0"``, ``"1"``, ... for a headerless CSV and a 2-D ``.npy``; array names for ``.npz``.
+    """
+    if source.format in {"csv", "tsv"}:
+        return list(peek(source, has_header=has_header, rows=0).columns)
+    with _arrow_errors(source):
+        return _peek_columns(source)
+
+
+def _peek_columns(source: Source) -> list[str]:
+    if source.format == "parquet":
+        from crossentropy.scoring._read_arrow import parquet_columns  # noqa: PLC0415
+
+        return parquet_columns(source)
+    if source.format == "ipc":
+        from crossentropy.scoring._read_arrow import ipc_columns  # noqa: PLC0415
+
+        return ipc_columns(source)
+    from crossentropy.scoring._read_numpy import npy_layout, npz_layout  # noqa: PLC0415
+
+    layout = npy_layout(source) if source.format == "npy" else npz_layout(source)
+    return list(layout.columns)
+
+
+def sample_rows(
+    source: Source, *, has_header: bool | None = None, rows: int = _SAMPLE_ROWS
+) -> dict[str, np.ndarray]:
+    """The first ``rows`` rows of each column: what :func:`resolve_columns` detects with."""
+    return peek(source, has_header=has_header, rows=rows).sample
+
+
+def count_rows(source: Source) -> int | None:
+    """The number of data rows when the file's metadata says it, else None.
+
+    Known for Parquet, ``.npy`` and ``.npz``; None for CSV, Arrow IPC and standard input,
+    which only a full read counts.
+    """
+    if source.format == "parquet" and source.stream is None:
+        require_pyarrow()
+        from crossentropy.scoring._read_arrow import parquet_row_groups  # noqa: PLC0415
+
+        return sum(count for _, count in parquet_row_groups(source))
+    if source.format in {"npy", "npz"} and source.stream is None:
+        from crossentropy.scoring._read_numpy import npy_layout, npz_layout  # noqa: PLC0415
+
+        layout = npy_layout(source) if source.format == "npy" else npz_layout(source)
+        return layout.n_rows
+    return None
+
+
+def resolve_dataset_columns(
+    sources: Sequence[Source], spec: ColumnSpec | None = None, *, has_header: bool | None = None
+) -> ResolvedColumns:
+    """Resolve the columns once, on the first source.
+
+    Every source must have the same columns as the first; a ValueError names the first
+    file that differs and how.
+    """
+    if not sources:
+        msg = "no sources to resolve columns on"
+        raise ValueError(msg)
+    first = peek(sources[0], has_header=has_header)
+    for source in sources[1:]:
+        names = tuple(peek_columns(source, has_header=has_header))
+        if names != first.columns:
+            missing = [name for name in first.columns if name not in names]
+            extra = [name for name in names if name not in first.columns]
+            what = "; ".join(
+                part
+                for part in (
+                    f"lacks {', '.join(missing)}" if missing else "",
+                    f"has also {', '.join(extra)}" if extra else "",
+                )
+                if part
+            )
+            msg = (
+                f"{source.path}: its columns differ from those of {sources[0].path}: "
+                f"{what or 'another order'}; the files of a dataset must share their columns"
+            )
+            raise ValueError(msg)
+    return resolve_columns(
+        spec if spec is not None else ColumnSpec(),
+        first.columns,
+        first.sample,
+        source=sources[0].path,
+    )
+
+
+def _resolved(
+    source: Source, columns: ResolvedColumns | ColumnSpec, has_header: bool | None
+) -> ResolvedColumns:
+    if isinstance(columns, ResolvedColumns):
+        return columns
+    preview = peek(source, has_header=has_header)
+    return resolve_columns(columns, preview.columns, preview.sample, source=source.path)
+
+
+def _check_batch_rows(batch_rows: int) -> None:
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+        msg = f"batch_rows must be a positive integer; got {batch_rows!r}"
+        raise ValueError(msg)
+
+
+def _pieces(
+    source: Source,
+    resolved: ResolvedColumns,
+    *,
+    batch_rows: int,
+    has_header: bool | None,
+    row_group: int | None = None,
+    start: int = 0,
+    stop: int | None = None,
+) -> Iterator[Piece]:
+    if source.format in {"csv", "tsv"}:
+        from crossentropy.scoring._read_csv import csv_layout, csv_pieces  # noqa: PLC0415
+
+        layout = csv_layout(source, has_header=_header(source, has_header))
+        return csv_pieces(source, layout, resolved, batch_rows=batch_rows)
+    if source.format == "parquet":
+        from crossentropy.scoring._read_arrow import parquet_pieces  # noqa: PLC0415
+
+        return parquet_pieces(source, resolved, batch_rows=batch_rows, row_group=row_group)
+    if source.format == "ipc":
+        from crossentropy.scoring._read_arrow import ipc_pieces  # noqa: PLC0415
+
+        return ipc_pieces(source, resolved, batch_rows=batch_rows)
+    from crossentropy.scoring._read_numpy import npy_pieces, npz_pieces  # noqa: PLC0415
+
+    if source.format == "npy":
+        return npy_pieces(source, resolved, batch_rows=batch_rows, start=start, stop=stop)
+    return npz_pieces(source, resolved, batch_rows=batch_rows)
+
+
+def _batches(
+    source: Source, resolved: ResolvedColumns, pieces: Iterator[Piece], batch_rows: int
+) -> Iterator[Batch]:
+    rebatcher = Rebatcher(
+        source=source.path,
+        kind=resolved.kind,
+        batch_rows=batch_rows,
+        n_classes=resolved.n_classes,
+    )
+    with _arrow_errors(source):
+        for piece in pieces:
+            yield from rebatcher.add(piece)
+        yield from rebatcher.finish()
+
+
+def read_batches(
+    source: Source,
+    columns: ResolvedColumns | ColumnSpec,
+    *,
+    batch_rows: int = 65536,
+    has_header: bool | None = None,
+) -> Iterator[Batch]:
+    """Stream ``source`` as batches of ``batch_rows`` readable rows (the last shorter).
+
+    Parameters
+    ----------
+    source : Source
+        From :func:`expand_sources`.
+    columns : ResolvedColumns or ColumnSpec
+        The columns to read; a ColumnSpec is resolved on this source first.
+    batch_rows : int
+        Readable rows per batch. Memory is bounded by about ``batch_rows`` rows (and, for
+        Parquet, a row group's pages).
+    has_header : bool, optional
+        CSV/TSV: overrides ``source.has_header``; None guesses.
+
+    Yields
+    ------
+    Batch
+        ``scores`` float64 (float32 when the file stores float32), C-contiguous,
+        ``(n, K)`` or ``(n,)`` for the binary kinds; ``labels`` int64 for integer (or
+        boolean, or integer-valued float) columns, else an object array of str; ``rows``
+        the 0-based data-row numbers; ``invalid`` the rows that could not be read, with
+        reasons ``"wrong column count"``, ``"undecodable text"``, ``"not a number"``,
+        ``"not an integer"`` (a fractional label) or ``"missing value"``.
+
+    Raises
+    ------
+    ValueError
+        A column is missing, holds values of the wrong type (dates, lists), the file is not
+        of its format, or cannot be parsed at all; the message names the file.
+    ImportError
+        pyarrow is needed (CSV, Parquet, Arrow) and not installed.
+    """
+    _check_batch_rows(batch_rows)
+    _needs_pyarrow(source)
+    resolved = _resolved(source, columns, has_header)
+    pieces = _pieces(source, resolved, batch_rows=batch_rows, has_header=has_header)
+    yield from _batches(source, resolved, pieces, batch_rows)
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A part of a source that another process can read on its own (for Dask).
+
+    Its batches have the same row numbers as in the sequential read of the whole source.
+    ``row_group``: the Parquet row group; ``row_start``/``row_stop``: the data rows it
+    covers (``row_stop`` None: to the end, count unknown).
+    """
+
+    source: Source
+    index: int
+    row_start: int = 0
+    row_stop: int | None = None
+    row_group: int | None = None
+
+    @property
+    def n_rows(self) -> int | None:
+        """Its number of data rows, when known without reading it."""
+        return None if self.row_stop is None else self.row_stop - self.row_start
+
+
+def partitions(source: Source, *, rows_per_partition: int = _PARTITION_ROWS) -> list[Partition]:
+    """Split ``source`` into parts that can be read independently.
+
+    Parquet: one per row group; ``.npy``: row ranges of ``rows_per_partition`` rows; CSV,
+    Arrow IPC and ``.npz``: the whole file. Standard input cannot be split or sent to
+    other processes (ValueError).
+    """
+    if source.stream is not None:
+        msg = (
+            f"{source.path}: standard input cannot be read in parallel (Dask); "
+            "save it to a file, or score it without a cluster"
+        )
+        raise ValueError(msg)
+    if rows_per_partition < 1:
+        msg = f"rows_per_partition must be a positive integer; got {rows_per_partition!r}"
+        raise ValueError(msg)
+    if source.format == "parquet":
+        require_pyarrow()
+        from crossentropy.scoring._read_arrow import parquet_row_groups  # noqa: PLC0415
+
+        groups = parquet_row_groups(source)
+        return [
+            Partition(source, i, start, start + count, row_group=i)
+            for i, (start, count) in enumerate(groups)
+        ]
+    if source.format == "npy":
+        n_rows = count_rows(source) or 0
+        starts = range(0, n_rows, rows_per_partition)
+        return [
+            Partition(source, i, start, min(start + rows_per_partition, n_rows))
+            for i, start in enumerate(starts)
+        ]
+    return [Partition(source, 0, 0, count_rows(source))]
+
+
+def read_partition(
+    partition: Partition,
+    columns: ResolvedColumns | ColumnSpec,
+    *,
+    batch_rows: int = 65536,
+    has_header: bool | None = None,
+) -> Iterator[Batch]:
+    """Stream one partition as batches, with the row numbers of the sequential read."""
+    source = partition.source
+    if partition.row_group is None and source.format != "npy":
+        yield from read_batches(source, columns, batch_rows=batch_rows, has_header=has_header)
+        return
+    _check_batch_rows(batch_rows)
+    _needs_pyarrow(source)
+    resolved = _resolved(source, columns, has_header)
+    pieces = _pieces(
+        source,
+        resolved,
+        batch_rows=batch_rows,
+        has_header=has_header,
+        row_group=partition.row_group,
+        start=partition.row_start,
+        stop=partition.row_stop,
+    )
+    yield from _batches(source, resolved, pieces, batch_rows)
