@@ -250,6 +250,10 @@ def test_labels_map_by_name_position_and_bool(backend: str) -> None:
     assert ScoreAccumulator([10, 20, 30]).update(p, [10, 20, 30]).result().cross_entropy == base
     binary = score(np.array([0.9, 0.2]), np.array([True, False]), kind="probability")
     assert binary.cross_entropy == pytest.approx((-math.log(0.9) - math.log(0.8)) / 2)
+    signs = ScoreAccumulator(["-1", "1"]).update(np.array([0.9, 0.2]), [1, -1], kind="probability")
+    assert signs.result().cross_entropy == binary.cross_entropy
+    column = score(np.array([[0.9], [0.2]]), [1, 0], kind="probability")  # (n, 1) is (n,)
+    assert column.cross_entropy == binary.cross_entropy
 
 
 @pytest.mark.parametrize(
@@ -352,6 +356,12 @@ def test_invalid_rows_clip_repairs_what_it_can(backend: str) -> None:
     assert r.invalid.reasons["nan"] == 1
     assert r.cross_entropy == pytest.approx(expected.cross_entropy, rel=1e-14)
     assert r.brier_score == pytest.approx(expected.brier_score, rel=1e-14)
+    # a row of zeros (or of negatives) has no sum to renormalise by: skipped, counted
+    zeros = np.array([[0.0, 0.0, 0.0], [-0.5, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    r = ScoreAccumulator(3, on_invalid="clip").update(zeros, [0, 1, 2]).result()
+    assert (r.n_rows, r.invalid.n_skipped, r.invalid.n_clipped) == (1, 2, 0)
+    assert r.invalid.reasons == {"sum != 1": 1, "negative probability": 1}
+    assert r.cross_entropy == math.inf
 
 
 def test_logits_invalid_rows(backend: str) -> None:

@@ -1,9 +1,10 @@
 r"""The fused numba kernels of scoring: every statistic of a batch in one pass over its rows.
 
-The rows are split into one chunk per thread; each chunk fills its own slice of the
-output tallies (float64 sums), which are added up afterwards. Per row, with the same
-formulas as :mod:`crossentropy.scoring._rowstats` (the NumPy implementation and these
-kernels' test oracle):
+The rows are split into chunks, a few per thread, taken by the threads from a queue (a
+thread slowed down by other work on its core leaves its share to the others); each chunk
+fills its own slice of the output tallies (float64 sums), added up afterwards. Per row,
+with the same formulas as :mod:`crossentropy.scoring._rowstats` (the NumPy
+implementation and these kernels' test oracle):
 
 1. the label is checked; one scalar loop over the row (about 8 operations an entry;
    with the arg-max tracked in it, it does not vectorise, and measured faster so)
@@ -33,6 +34,12 @@ There is one kernel per kind, compiled on first use (about 2-3 s each) and cache
 disk (``cache=True``); ``nogil`` kernels run on a small thread pool, one chunk each.
 (A ``prange`` version measured the same speed but compiled 3-4 times slower, because
 numba's parfor passes analyse the whole inlined loop body.)
+
+The compiled code of scoring stays in this one file although it passes 500 lines:
+numba's disk cache is invalidated only by changes to the file that defines a kernel, not
+to the files of the functions it inlines, so a split would let stale machine code outlive
+an edit. (The one exception is ``fast_exp64``, shared with the softmax kernels: after
+changing ``crossentropy/kernels/_intrinsics.py``, touch this file.)
 """
 
 from __future__ import annotations
@@ -78,7 +85,9 @@ __all__ = ["tally"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _SUM = {"reassoc", "contract"}  # not nnan/ninf: NaN and inf must reach the sums
-_MIN_CHUNK_ROWS = 2048
+_MIN_CHUNK_ROWS = 16384
+_CHUNKS_PER_THREAD = 8
+_SMALL_CONFUSION = 128  # classes: up to this, a confusion matrix per chunk is cheap
 
 
 def _jit(**options: Any) -> Callable[[_F], _F]:
@@ -489,7 +498,12 @@ def tally(
 ) -> BatchOutput:
     """Tally a batch with the fused kernel (same contract as ``_rowstats.tally_numpy``)."""
     n = scores.shape[0]
-    chunks = max(1, min(numba.get_num_threads(), n // _MIN_CHUNK_ROWS))
+    threads = numba.get_num_threads()
+    # A few chunks per thread, taken from a queue: a thread slowed down by other work on
+    # its core leaves its share to the others. A large confusion matrix is per chunk, so
+    # then one chunk per thread.
+    per_thread = 1 if spec.confusion and spec.n_classes > _SMALL_CONFUSION else _CHUNKS_PER_THREAD
+    chunks = max(1, min(threads * per_thread, n // _MIN_CHUNK_ROWS))
     parts = chunked_zeros(
         chunks,
         spec.n_classes,

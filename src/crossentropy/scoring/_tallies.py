@@ -1,8 +1,9 @@
 r"""The additive sufficient statistics of scoring, and the fixed grids they are binned on.
 
 Everything :class:`~crossentropy.scoring.ScoreAccumulator` keeps about the scored rows is
-a sum over rows (float64) or a count (int64), so two accumulators merge by adding their
-:class:`Tallies`, in any order and for any split of the rows. The only non-additive parts,
+a sum over rows (float64; counts are sums of ones, exact below :math:`2^{53}`), so two
+accumulators merge by adding their :class:`Tallies`, in any order and for any split of
+the rows. The only non-additive parts,
 the worst rows and the invalid-row examples, are bounded lists merged by a total order
 (see :mod:`crossentropy.scoring._accumulator`).
 
