@@ -361,20 +361,29 @@ def test_second_process_loads_the_compiled_kernel() -> None:
     assert misses == 0
 
 
-def _cross_entropy_in_child(n: int) -> float:
-    p = np.full((n, 4), 0.25)
-    return score(p, np.zeros(n, dtype=np.int64)).cross_entropy
-
-
 def test_a_forked_child_gets_its_own_worker_threads() -> None:
-    """The parent's thread pool does not survive ``fork``: the child must make its own."""
-    import multiprocessing
-    import warnings
+    """The parent's thread pool does not survive ``fork``: the child must make its own.
 
+    In a fresh interpreter: forking this test process would also fork the threads of
+    whatever the other tests imported (JAX warns from its own at-fork hook).
+    """
     n = 4 * _numba_rowstats._MIN_CHUNK_ROWS  # several chunks: the pool is used
-    assert _cross_entropy_in_child(n) == pytest.approx(math.log(4))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            got = pool.apply_async(_cross_entropy_in_child, (n,)).get(timeout=120)
-    assert got == pytest.approx(math.log(4))
+    code = (
+        "import math, multiprocessing, warnings\n"
+        "import numpy as np\n"
+        "from crossentropy.scoring import score\n"
+        "def child(n):\n"
+        "    return score(np.full((n, 4), 0.25), np.zeros(n, dtype=np.int64)).cross_entropy\n"
+        "if __name__ == '__main__':\n"
+        f"    print(child({n}))\n"
+        "    with warnings.catch_warnings():\n"
+        "        warnings.simplefilter('ignore', DeprecationWarning)  # fork with threads\n"
+        "        with multiprocessing.get_context('fork').Pool(1) as pool:\n"
+        f"            print(pool.apply_async(child, ({n},)).get(timeout=120))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    parent, child = map(float, out.stdout.split())
+    assert parent == pytest.approx(math.log(4))
+    assert child == pytest.approx(math.log(4))

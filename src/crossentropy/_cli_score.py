@@ -169,9 +169,9 @@ def add_score_parser(commands: Subparsers) -> None:
     out.add_argument(
         "--batch-rows",
         type=int,
-        default=65536,
         metavar="N",
-        help="rows per batch; memory is bounded by about N rows (default 65536)",
+        help="rows per batch; memory is bounded by about N rows (default: about 4 million "
+        "scores per batch, at most 65536 rows)",
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
@@ -219,7 +219,7 @@ def _check_args(args: argparse.Namespace) -> None:
         ("--bootstrap", args.bootstrap, 0),
         ("--batch-rows", args.batch_rows, 1),
     ):
-        if value < low:
+        if value is not None and value < low:
             msg = f"{flag} must be an integer >= {low}, got {value}"
             raise UsageError(msg)
     if not 0 < args.level < 1:

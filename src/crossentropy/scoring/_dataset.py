@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns
     from crossentropy.scoring._types import ScoreResult
 
-__all__ = ["DatasetPlan", "plan_dataset", "score_dataset"]
+__all__ = ["DatasetPlan", "default_batch_rows", "plan_dataset", "score_dataset"]
 
 #: Called after each batch with (rows in the batch, the batch's source).
 ProgressCallback = Callable[[int, str], None]
@@ -68,7 +68,7 @@ def score_dataset(
     columns: ColumnSpec | None = None,
     file_format: str | None = None,
     has_header: bool | None = None,
-    batch_rows: int = 65536,
+    batch_rows: int | None = None,
     client: Any = None,
     progress: ProgressCallback | None = None,
     level: float = 0.95,
@@ -86,8 +86,10 @@ def score_dataset(
         detected (see ``result.options["columns"]`` for what was chosen).
     file_format, has_header : optional
         Override the format guessed from the extension, and the CSV header guess.
-    batch_rows : int
+    batch_rows : int, optional
         Rows per batch: memory is bounded by about ``batch_rows`` times the row width.
+        Default: about 4 million scores (32 MB of float64) per batch, at most 65536
+        rows, at least 1024 (:func:`default_batch_rows`).
     client : distributed.Client, optional
         Score the partitions on this Dask cluster and merge them there. The result
         equals the single-machine result to rounding (1e-12 relative).
@@ -104,7 +106,7 @@ def score_dataset(
     ScoreResult
         With ``sources`` and ``options["columns"]`` (the column choice in words) filled.
     """
-    if batch_rows < 1:
+    if batch_rows is not None and batch_rows < 1:
         msg = f"batch_rows must be a positive integer, got {batch_rows!r}"
         raise ValueError(msg)
     plan = (
@@ -112,6 +114,8 @@ def score_dataset(
         if isinstance(paths, DatasetPlan)
         else plan_dataset(paths, columns=columns, file_format=file_format, has_header=has_header)
     )
+    if batch_rows is None:
+        batch_rows = default_batch_rows(plan.columns.n_classes)
     empty = ScoreAccumulator(plan.columns.classes, **options)
     if client is None:
         accumulator = empty
@@ -129,6 +133,15 @@ def score_dataset(
         sources=tuple(source.path for source in plan.sources),
         options=described,
     )
+
+
+def default_batch_rows(n_classes: int) -> int:
+    """Rows per batch for ``n_classes`` score columns: ~2**22 scores, within [1024, 65536].
+
+    >>> default_batch_rows(10), default_batch_rows(1000), default_batch_rows(100_000)
+    (65536, 4194, 1024)
+    """
+    return max(1024, min(65536, (1 << 22) // max(1, n_classes)))
 
 
 def _score_partition(
