@@ -20,7 +20,9 @@ PUBLIC_MODULES = [
     "crossentropy.torch",
     "crossentropy.method",
     "crossentropy.method.problems",
+    "crossentropy.models",
     "crossentropy.scoring",
+    "crossentropy.tour",
 ]
 
 

@@ -44,14 +44,18 @@ __all__ = [
     "kl_divergence",
     "losses",
     "method",
+    "models",
     "mutual_information",
     "perplexity",
     "scoring",
+    "tour",
 ]
 
 # "torch" loads on attribute access but stays out of __all__: `from crossentropy import *`
 # must not import PyTorch (nor fail without it).
-_SUBMODULES = frozenset({"compat", "info", "kernels", "losses", "method", "scoring", "torch"})
+_SUBMODULES = frozenset(
+    {"compat", "info", "kernels", "losses", "method", "models", "scoring", "torch", "tour"}
+)
 _INFO_NAMES = frozenset(
     {
         "conditional_entropy",

@@ -277,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
     from crossentropy._cli_score import add_score_parser  # noqa: PLC0415 - it imports this module
 
     add_score_parser(commands)
+    from crossentropy._cli_tour import add_tour_parser  # noqa: PLC0415 - it imports this module
+
+    add_tour_parser(commands)
+    from crossentropy._cli_experiment import add_experiment_parser  # noqa: PLC0415 - it imports this module
+
+    add_experiment_parser(commands)
     return parser
 
 
