@@ -22,6 +22,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed-core
 
 demo: $(VENV)/.installed-core
+	@echo "== The guided tour: surprise, entropy, cross-entropy, the Iris network, a trained model"
+	$(BIN)/crossentropy tour --out demo-output/tour --force
 	@echo "== Cat/dog/horse: the prediction (0.4, 0.4, 0.2) against the target 'dog' (0, 1, 0)"
 	$(BIN)/crossentropy compute --p 0,1,0 --q 0.4,0.4,0.2
 	@echo "== The prediction (0.1, 0.2, 0.7) against the target 'horse' (0, 0, 1)"
