@@ -199,10 +199,17 @@ def test_dask_local_cluster_equals_one_machine(tmp_path: Path) -> None:
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        reported: list[int] = []
         clustered = scoring.score_dataset(
-            pattern, batch_rows=64, bootstrap=40, worst=7, client=client
+            pattern,
+            batch_rows=64,
+            bootstrap=40,
+            worst=7,
+            client=client,
+            progress=lambda rows, source: reported.append(rows),
         )
     _assert_same_result(single, clustered)
+    assert sum(reported) == single.n_rows  # one report per row group, all rows counted
 
 
 def test_report_and_plots_are_written_and_never_overwritten(

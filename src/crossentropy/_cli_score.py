@@ -33,7 +33,6 @@ EXAMPLES = {
     "digits": "digits_naive_bayes_predictions.csv",
     "breast-cancer": "breast_cancer_predictions.csv",
 }
-_PNG_NAMES = ("reliability.png", "reliability_equal_mass.png", "histogram.png", "classes.png")
 
 _DESCRIPTION = """\
 Score predicted probabilities (or logits) against the true labels: cross-entropy in
@@ -242,6 +241,7 @@ def _check_args(args: argparse.Namespace) -> None:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse before any work when an output exists (without --force) or has no directory."""
     from crossentropy.scoring import OutputExistsError, check_writable  # noqa: PLC0415
+    from crossentropy.scoring._plots import PNG_NAMES  # noqa: PLC0415 - what --plots writes
 
     try:
         if args.report:
@@ -251,7 +251,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
             if directory.exists() and not directory.is_dir():
                 msg = f"--plots {directory} exists and is not a directory"
                 raise UsageError(msg)
-            for name in _PNG_NAMES:
+            for name in PNG_NAMES:
                 if (directory / name).exists() and not args.force:
                     msg = f"--plots {directory / name} already exists; pass --force to replace it"
                     raise UsageError(msg)

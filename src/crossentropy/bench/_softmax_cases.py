@@ -57,6 +57,11 @@ def _torch(spec: CaseSpec) -> Prepared:
     torch = _torch_threads(spec)
     from torch.nn.functional import cross_entropy  # noqa: PLC0415
 
+    return _torch_case(torch, spec, cross_entropy)
+
+
+def _torch_case(torch: Any, spec: CaseSpec, cross_entropy: Any) -> Prepared:
+    """Time ``cross_entropy(logits, labels)`` (and its backward) on torch CPU tensors."""
     x, y = softmax_inputs(spec.shape, spec.seed)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     if spec.mode == "forward":
@@ -193,23 +198,7 @@ def _losses(spec: CaseSpec) -> Prepared:
 
 
 def _torch_ours(spec: CaseSpec) -> Prepared:
-    torch = _torch_threads(spec)
-    cross_entropy = _ours_torch("cross_entropy")
-    x, y = softmax_inputs(spec.shape, spec.seed)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    if spec.mode == "forward":
-        return Prepared(lambda: cross_entropy(xt, yt), x.nbytes, finish=_loss_item)
-    xt.requires_grad_(True)
-
-    def reset() -> None:
-        xt.grad = None
-
-    def run() -> Any:
-        loss: Any = cross_entropy(xt, yt)
-        loss.backward()
-        return loss.detach()
-
-    return Prepared(run, x.nbytes, reset, lambda loss: (loss.item(), grad_check(xt.grad)))
+    return _torch_case(_torch_threads(spec), spec, _ours_torch("cross_entropy"))
 
 
 def _ours_torch(name: str) -> Any:

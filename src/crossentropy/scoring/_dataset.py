@@ -10,7 +10,7 @@ and the partial accumulators are merged pairwise in a tree.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crossentropy.scoring._accumulator import ScoreAccumulator
@@ -179,11 +179,8 @@ def _score_on_dask(
         batch_rows=batch_rows,
         pure=False,
     )
-    if progress is not None:
-        for future, part in _completed_with_parts(as_completed(futures), futures, parts):
-            future.result()  # raise a worker's error here, with its message
-            progress(part.n_rows or 0, part.source.path)
     # Merge neighbours pairwise: a tree of depth log2(partitions), all on the cluster.
+    # Submitted at once, so merges start while other partitions are still being scored.
     level = list(futures)
     while len(level) > 1:
         paired = [
@@ -193,13 +190,13 @@ def _score_on_dask(
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
+    if progress is not None:
+        part_of = {future.key: part for future, part in zip(futures, parts, strict=True)}
+        for future in as_completed(futures):
+            if future.status == "error":
+                future.result()  # raise the worker's error here, with its message
+            # (no .result() otherwise: the accumulator stays on the cluster for the merge)
+            part = part_of[future.key]
+            progress(part.n_rows or 0, part.source.path)
     merged: ScoreAccumulator = level[0].result()
     return merged
-
-
-def _completed_with_parts(
-    completed: Iterable[Any], futures: Sequence[Any], parts: Sequence[Partition]
-) -> Iterable[tuple[Any, Partition]]:
-    by_key = {future.key: part for future, part in zip(futures, parts, strict=True)}
-    for future in completed:
-        yield future, by_key[future.key]
