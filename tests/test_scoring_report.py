@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from crossentropy.scoring._atomic import OutputExistsError
+from crossentropy._atomic import OutputExistsError
 from crossentropy.scoring._types import (
     CalibrationBins,
     Interval,

@@ -12,9 +12,7 @@ are still reported), 2 for a usage error.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -244,23 +242,6 @@ def _check_out(path: str | None, force: bool) -> Path | None:
     return out
 
 
-def _write_atomically(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.resolve().parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    if path.exists() and not force:  # appeared while the suite ran
-        msg = f"--out {path} appeared during the run; the results are in {temporary}"
-        raise UsageError(msg)
-    os.replace(temporary, path)
-
-
 # ----------------------------------------------------------------------------- running
 
 
@@ -290,7 +271,12 @@ def _bench(args: argparse.Namespace) -> int:
     result = run_suite(config, progress=None if args.quiet else _progress)
     text = json.dumps(result.to_dict(), indent=2)
     if out is not None:
-        _write_atomically(out, text + "\n", args.force)
+        from crossentropy._atomic import OutputExistsError, write_atomically  # noqa: PLC0415
+
+        try:
+            write_atomically(out, text + "\n", force=args.force, what="--out")
+        except OutputExistsError as exc:  # appeared during the run; the results are kept
+            raise UsageError(str(exc)) from None
     if args.json:
         print(text)
     print_tables(

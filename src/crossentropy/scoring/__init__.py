@@ -24,8 +24,8 @@ Examples
 1.0986
 """
 
+from crossentropy._atomic import OutputExistsError, check_writable, write_atomically
 from crossentropy.scoring._accumulator import ScoreAccumulator, ScoreOptions, merge_all, score
-from crossentropy.scoring._atomic import OutputExistsError, check_writable, write_atomically
 from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns
 from crossentropy.scoring._dataset import DatasetPlan, plan_dataset, score_dataset
 from crossentropy.scoring._json import result_to_dict

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from crossentropy.scoring._atomic import check_writable, write_atomically
+from crossentropy._atomic import check_writable, write_atomically
 from crossentropy.scoring._report_text import is_weighted
 
 if TYPE_CHECKING:
@@ -554,7 +554,7 @@ def write_pngs(
 
     Raises
     ------
-    crossentropy.scoring._atomic.OutputExistsError
+    crossentropy.scoring.OutputExistsError
         A file exists and ``force`` is false; nothing was written.
     ImportError
         matplotlib is not installed; the message names the ``plot`` extra.

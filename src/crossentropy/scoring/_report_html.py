@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crossentropy._atomic import check_writable, write_atomically
 from crossentropy._version import __version__
-from crossentropy.scoring._atomic import check_writable, write_atomically
 from crossentropy.scoring._plots import render_figure
 from crossentropy.scoring._report_text import (
     MAX_CLASSES_LISTED,
@@ -504,7 +504,7 @@ def write_html(
 
     Raises
     ------
-    crossentropy.scoring._atomic.OutputExistsError
+    crossentropy.scoring.OutputExistsError
         ``path`` exists and ``force`` is false (checked before the page is made).
     FileNotFoundError
         The directory of ``path`` does not exist.

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crossentropy.scoring._atomic import check_writable, write_atomically
+from crossentropy._atomic import check_writable, write_atomically
 from crossentropy.tour import _steps, _steps_models
 from crossentropy.tour._render import show_step
 from crossentropy.tour._types import StepResult

@@ -1,4 +1,8 @@
-"""Atomic output files that never replace an existing file unless asked to."""
+"""Atomic output files that never replace an existing file unless asked to.
+
+Used by every command that writes a file (``score``, ``tour``, ``experiment``, ``bench``);
+standard library only, so importing it loads no NumPy.
+"""
 
 from __future__ import annotations
 
@@ -53,12 +57,14 @@ def write_atomically(
             stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
-        if target.exists() and not force:  # appeared while we worked
-            msg = f"{what} {target} appeared while writing; pass force=True (--force) to replace it"
-            raise OutputExistsError(msg)
-        os.replace(temporary, target)
     except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        os.unlink(temporary)
         raise
+    if target.exists() and not force:  # appeared while we worked: keep what was made
+        msg = (
+            f"{what} {target} appeared while writing; the output is in {temporary}; "
+            "pass force=True (--force) to replace it"
+        )
+        raise OutputExistsError(msg)
+    os.replace(temporary, target)
     return target
