@@ -60,7 +60,7 @@ def _rel(a: Any, b: Any) -> float:
 
 
 def _exp_kernels() -> tuple[Any, Any, Any]:
-    from crossentropy.kernels._intrinsics import fast_exp32, fast_exp64, sum_exp_term32
+    from crossentropy._jit.intrinsics import fast_exp32, fast_exp64, sum_exp_term32
 
     @numba.njit
     def exp32(z: np.ndarray) -> np.ndarray:
@@ -363,7 +363,9 @@ def test_bad_input_is_named() -> None:
 
 
 def test_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_softmax, "numba_available", lambda: False)
+    import crossentropy._jit
+
+    monkeypatch.setattr(crossentropy._jit, "numba_available", lambda: False)
     assert _softmax._backend("auto") is _numpy_softmax
     with pytest.raises(ImportError, match=r"crossentropy\[fast\]"):
         kernels.softmax_cross_entropy(np.zeros((2, 3)), np.zeros(2, int), backend="numba")

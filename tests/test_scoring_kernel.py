@@ -332,9 +332,9 @@ def test_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
         (math.log(4 / 3) + math.log(2)) / 2, rel=1e-15
     )
     monkeypatch.undo()
-    from crossentropy.kernels import _softmax
+    import crossentropy._jit
 
-    monkeypatch.setattr(_softmax, "numba_available", lambda: False)
+    monkeypatch.setattr(crossentropy._jit, "numba_available", lambda: False)
     spec = ScoreAccumulator(2)._spec("probabilities", "<array>")
     with pytest.raises(ImportError, match=r"crossentropy\[fast\]"):
         _rowstats.compute(p, np.array([1, 0]), None, np.arange(2), spec, backend="numba")

@@ -134,7 +134,7 @@ def is_eager(x: Array) -> bool:
 
 
 def _is_jax_tracer(x: Any) -> bool:
-    import jax  # noqa: PLC0415 - only reached for JAX arrays, so jax is already imported
+    import jax  # only reached for JAX arrays, so jax is already imported
 
     return isinstance(x, jax.core.Tracer)
 
@@ -160,6 +160,6 @@ def to_numpy(x: Array) -> np.ndarray:
 
 
 def _torch_is_half(x: Any) -> bool:
-    import torch  # noqa: PLC0415 - only reached for torch tensors
+    import torch  # only reached for torch tensors
 
     return bool(x.dtype == torch.bfloat16)

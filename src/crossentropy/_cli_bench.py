@@ -246,8 +246,8 @@ def _check_out(path: str | None, force: bool) -> Path | None:
 
 
 def _progress(index: int, total: int, spec: CaseSpec, result: CaseResult | None) -> None:
-    from crossentropy.bench._render import format_bytes  # noqa: PLC0415
-    from crossentropy.bench._runner import describe  # noqa: PLC0415
+    from crossentropy.bench._render import format_bytes
+    from crossentropy.bench._runner import describe
 
     if result is None:
         print(f"[{index:>{len(str(total))}}/{total}] {describe(spec)} ...", end="", file=sys.stderr)
@@ -262,7 +262,7 @@ def _progress(index: int, total: int, spec: CaseSpec, result: CaseResult | None)
 def _bench(args: argparse.Namespace) -> int:
     options = _config_options(args)
     out = _check_out(args.out, args.force)
-    from crossentropy.bench import SuiteConfig, print_tables, run_suite  # noqa: PLC0415
+    from crossentropy.bench import SuiteConfig, print_tables, run_suite
 
     try:
         config = SuiteConfig.full(**options) if args.full else SuiteConfig.quick(**options)
@@ -271,7 +271,7 @@ def _bench(args: argparse.Namespace) -> int:
     result = run_suite(config, progress=None if args.quiet else _progress)
     text = json.dumps(result.to_dict(), indent=2)
     if out is not None:
-        from crossentropy._atomic import OutputExistsError, write_atomically  # noqa: PLC0415
+        from crossentropy._atomic import OutputExistsError, write_atomically
 
         try:
             write_atomically(out, text + "\n", force=args.force, what="--out")

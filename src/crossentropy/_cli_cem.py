@@ -402,10 +402,10 @@ def _numbers(indices: Any) -> str:
 
 
 def _maxcut(args: argparse.Namespace) -> int:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
-    from crossentropy.method import Bernoulli  # noqa: PLC0415
-    from crossentropy.method import problems as pb  # noqa: PLC0415
+    from crossentropy.method import Bernoulli
+    from crossentropy.method import problems as pb
 
     seed = _seed(args)
     source = _source(
@@ -452,8 +452,8 @@ def _planted(text: str) -> tuple[int, int]:
 
 
 def _tsp(args: argparse.Namespace) -> int:
-    from crossentropy.method import Permutation  # noqa: PLC0415
-    from crossentropy.method import problems as pb  # noqa: PLC0415
+    from crossentropy.method import Permutation
+    from crossentropy.method import problems as pb
 
     seed = _seed(args)
     source = _source(
@@ -482,10 +482,10 @@ def _tsp(args: argparse.Namespace) -> int:
 
 
 def _knapsack(args: argparse.Namespace) -> int:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
-    from crossentropy.method import Bernoulli  # noqa: PLC0415
-    from crossentropy.method import problems as pb  # noqa: PLC0415
+    from crossentropy.method import Bernoulli
+    from crossentropy.method import problems as pb
 
     seed = _seed(args)
     if _source(args, {"FILE": args.file, "--instance": args.instance}) == "FILE":
@@ -510,8 +510,8 @@ def _knapsack(args: argparse.Namespace) -> int:
 
 
 def _continuous(args: argparse.Namespace) -> int:
-    from crossentropy.method import Gaussian  # noqa: PLC0415
-    from crossentropy.method import problems as pb  # noqa: PLC0415
+    from crossentropy.method import Gaussian
+    from crossentropy.method import problems as pb
 
     seed = _seed(args)
     fixed = _FIXED_DIMENSION.get(args.name)
@@ -546,11 +546,11 @@ def _simulate(problem: Any, seed: int, slots: NDArray[Any]) -> NDArray[np.float6
 
 
 def _buffer(args: argparse.Namespace) -> int:
-    import numpy as np  # noqa: PLC0415
+    import numpy as np
 
-    from crossentropy.cli import _parse_distribution  # noqa: PLC0415
-    from crossentropy.method import Categorical  # noqa: PLC0415
-    from crossentropy.method import problems as pb  # noqa: PLC0415
+    from crossentropy.cli import _parse_distribution
+    from crossentropy.method import Categorical
+    from crossentropy.method import problems as pb
 
     seed = _seed(args)
     _at_least("--total-buffer", args.total_buffer, 1)
@@ -592,8 +592,8 @@ def _buffer(args: argparse.Namespace) -> int:
 
 
 def _rare_event(args: argparse.Namespace) -> int:
-    from crossentropy.method import Bernoulli, Exponential, Gaussian  # noqa: PLC0415
-    from crossentropy.method import problems as pb  # noqa: PLC0415
+    from crossentropy.method import Bernoulli, Exponential, Gaussian
+    from crossentropy.method import problems as pb
 
     seed = _seed(args)
     rho, alpha = 0.1, 1.0  # the tutorial's; the network needs others (see its --help)

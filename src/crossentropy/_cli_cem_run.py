@@ -102,8 +102,8 @@ def _seed_text(args: argparse.Namespace, seed: int) -> str:
 def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int, str]]:
     """The executor of ``--workers`` / ``--dask``, its number of slots and a description."""
     if args.workers is not None:
-        import multiprocessing  # noqa: PLC0415
-        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         # spawn: safe in a process that already runs threads (fork is not), on every OS
         context = multiprocessing.get_context("spawn")
@@ -144,7 +144,7 @@ class _Chunked:
         self.task, self.executor, self.n_tasks = task, executor, n_tasks
 
     def __call__(self, batch: NDArray[Any]) -> NDArray[np.float64]:
-        import numpy as np  # noqa: PLC0415
+        import numpy as np
 
         evaluate = self.task()  # a fresh task per sample: the buffer line's seed changes
         if self.executor is None or self.n_tasks < 2 or batch.shape[0] < 2:
@@ -164,9 +164,9 @@ class _Progress:
         if not sys.stderr.isatty():
             return self
         try:
-            from rich.console import Console  # noqa: PLC0415
-            from rich.live import Live  # noqa: PLC0415
-            from rich.spinner import Spinner  # noqa: PLC0415
+            from rich.console import Console
+            from rich.live import Live
+            from rich.spinner import Spinner
         except ImportError:
             return self
         self._spinner = Spinner("dots", "starting")
@@ -233,7 +233,7 @@ def optimize(
     args: argparse.Namespace, setup: Setup, seed: int, rng: np.random.Generator | None = None
 ) -> int:
     """Run ``minimize``/``maximize`` on ``setup`` with the options of ``args``; print."""
-    from crossentropy.method import maximize, minimize  # noqa: PLC0415
+    from crossentropy.method import maximize, minimize
 
     problem = setup.problem
     options: dict[str, Any] = {
@@ -355,7 +355,7 @@ def estimate(
 
     ``hint`` is added to the message when the levels stall.
     """
-    from crossentropy.method import RareEventStalledError, estimate_rare_event  # noqa: PLC0415
+    from crossentropy.method import RareEventStalledError, estimate_rare_event
 
     exact = problem.exact_probability
     if not args.json:

@@ -69,14 +69,14 @@ def _ce_vs_squared(args: argparse.Namespace) -> int:
     if args.target is not None and not 0 < args.target <= 1:
         msg = f"--target must be in (0, 1], got {args.target}"
         raise UsageError(msg)
-    from crossentropy.scoring import OutputExistsError, check_writable  # noqa: PLC0415
+    from crossentropy.scoring import OutputExistsError, check_writable
 
     if args.plot:
         try:
             check_writable(args.plot, force=args.force, what="--plot")
         except (OutputExistsError, FileNotFoundError) as exc:
             raise UsageError(str(exc)) from None
-    from crossentropy.models import ce_vs_squared  # noqa: PLC0415 - keep --help light
+    from crossentropy.models import ce_vs_squared  # keep --help light
 
     problems = ["iris", "synthetic"] if args.problem == "both" else [args.problem]
     results = [
@@ -135,12 +135,12 @@ def _std(values: tuple[float, ...]) -> float:
 
 
 def _plot(results: list[Any], path: str, *, force: bool) -> None:
-    import io  # noqa: PLC0415
+    import io
 
-    import numpy as np  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    import numpy as np
+    from matplotlib.figure import Figure
 
-    from crossentropy.scoring import write_atomically  # noqa: PLC0415
+    from crossentropy.scoring import write_atomically
 
     figure = Figure(figsize=(6 * len(results), 4.2), layout="constrained")
     axes = figure.subplots(1, len(results), squeeze=False)[0]

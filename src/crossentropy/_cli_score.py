@@ -55,7 +55,7 @@ examples:
 
 def add_score_parser(commands: Subparsers) -> None:
     """Register ``crossentropy score``."""
-    import argparse  # noqa: PLC0415 - the caller has it loaded already
+    import argparse  # the caller has it loaded already
 
     score = commands.add_parser(
         "score",
@@ -240,8 +240,8 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse before any work when an output exists (without --force) or has no directory."""
-    from crossentropy.scoring import OutputExistsError, check_writable  # noqa: PLC0415
-    from crossentropy.scoring._plots import PNG_NAMES  # noqa: PLC0415 - what --plots writes
+    from crossentropy.scoring import OutputExistsError, check_writable
+    from crossentropy.scoring._plots import PNG_NAMES  # what --plots writes
 
     try:
         if args.report:
@@ -261,7 +261,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 def _paths(args: argparse.Namespace) -> list[str]:
     if args.example:
-        from importlib.resources import files  # noqa: PLC0415
+        from importlib.resources import files
 
         return [str(files("crossentropy") / "data" / EXAMPLES[args.example])]
     return list(args.paths)
@@ -273,7 +273,7 @@ def _paths(args: argparse.Namespace) -> list[str]:
 def _score(args: argparse.Namespace) -> int:
     _check_args(args)
     _check_outputs(args)
-    from crossentropy import scoring  # noqa: PLC0415 - keep `--help` free of NumPy
+    from crossentropy import scoring  # keep `--help` free of NumPy
 
     spec = scoring.ColumnSpec(
         label=args.label,
@@ -312,7 +312,7 @@ def _score(args: argparse.Namespace) -> int:
 
 def _renamed(result: ScoreResult, name: str) -> ScoreResult:
     """The result with its one source shown as ``name`` (not this machine's install path)."""
-    import dataclasses  # noqa: PLC0415
+    import dataclasses
 
     worst = tuple(dataclasses.replace(row, source=name) for row in result.worst_rows)
     examples = tuple(dataclasses.replace(row, source=name) for row in result.invalid.examples)
@@ -347,7 +347,7 @@ def _progress_wanted(args: argparse.Namespace) -> bool:
 
 def _dask_client(address: str, workers: int | None) -> tuple[Any, Any]:
     try:
-        from distributed import Client, LocalCluster  # noqa: PLC0415 - the dask extra
+        from distributed import Client, LocalCluster  # the dask extra
     except ImportError:
         msg = "--dask needs dask.distributed: pip install 'crossentropy[dask]'"
         raise UsageError(msg) from None
@@ -375,14 +375,14 @@ class _Progress:
         self._task: Any = None
         if enabled:
             try:
-                import rich.progress  # noqa: PLC0415, F401 - the rich extra
+                import rich.progress  # noqa: F401 - the rich extra
             except ImportError:
                 self.enabled = False
 
     def __enter__(self) -> _Progress:
         if self.enabled:
-            from rich.console import Console  # noqa: PLC0415
-            from rich.progress import (  # noqa: PLC0415
+            from rich.console import Console
+            from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
                 Progress,
@@ -429,7 +429,7 @@ def _emit(args: argparse.Namespace, scoring: Any, result: ScoreResult, verdict: 
         print(json.dumps(payload, indent=2, allow_nan=False))
         return
     try:
-        import rich  # noqa: PLC0415, F401 - the rich extra
+        import rich  # noqa: F401 - the rich extra
     except ImportError:
         print(scoring.plain_text(result, verdict, unit=unit))
     else:

@@ -37,7 +37,7 @@ computed by the library and, where it helps, a figure (PNG):
 
 def add_tour_parser(commands: Subparsers) -> None:
     """Register ``crossentropy tour``."""
-    import argparse  # noqa: PLC0415 - the caller has it loaded already
+    import argparse  # the caller has it loaded already
 
     tour = commands.add_parser(
         "tour",
@@ -66,7 +66,7 @@ def _console(as_json: bool) -> Any:
     if as_json:
         return None
     try:
-        from rich.console import Console  # noqa: PLC0415 - rich is optional
+        from rich.console import Console  # rich is optional
     except ImportError:
         return sys.stdout
     return Console(highlight=False)
@@ -91,8 +91,8 @@ def _as_dict(step: StepResult) -> dict[str, Any]:
 
 
 def _tour(args: argparse.Namespace) -> int:
-    from crossentropy.scoring import OutputExistsError  # noqa: PLC0415 - keep --help light
-    from crossentropy.tour import run_tour  # noqa: PLC0415
+    from crossentropy.scoring import OutputExistsError  # keep --help light
+    from crossentropy.tour import run_tour
 
     steps = None if args.step is None else [args.step]
     try:

@@ -86,7 +86,7 @@ def _fmt(value: float) -> str:
 
 
 def _compute(args: argparse.Namespace) -> int:
-    from crossentropy import info  # noqa: PLC0415 - keep `--help` free of NumPy
+    from crossentropy import info  # keep `--help` free of NumPy
 
     p = _parse_distribution(args.p, "p")
     q = _parse_distribution(args.q, "q") if args.q is not None else None
@@ -154,8 +154,8 @@ def _nb(opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _examples(args: argparse.Namespace) -> int:
-    from crossentropy import examples as ex  # noqa: PLC0415
-    from crossentropy import info  # noqa: PLC0415 - keep `--help` free of NumPy
+    from crossentropy import examples as ex
+    from crossentropy import info  # keep `--help` free of NumPy
 
     # The library computes; ex.*.loss (plain math.log) is the tests' independent oracle.
     animals = [
@@ -268,19 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
     examples.add_argument("--json", action="store_true", help="machine-readable output")
     examples.set_defaults(handler=_examples)
 
-    from crossentropy._cli_cem import add_cem_parser  # noqa: PLC0415 - it imports this module
+    from crossentropy._cli_cem import add_cem_parser  # it imports this module
 
     add_cem_parser(commands)
-    from crossentropy._cli_bench import add_bench_parser  # noqa: PLC0415 - it imports this module
+    from crossentropy._cli_bench import add_bench_parser  # it imports this module
 
     add_bench_parser(commands)
-    from crossentropy._cli_score import add_score_parser  # noqa: PLC0415 - it imports this module
+    from crossentropy._cli_score import add_score_parser  # it imports this module
 
     add_score_parser(commands)
-    from crossentropy._cli_tour import add_tour_parser  # noqa: PLC0415 - it imports this module
+    from crossentropy._cli_tour import add_tour_parser  # it imports this module
 
     add_tour_parser(commands)
-    from crossentropy._cli_experiment import add_experiment_parser  # noqa: PLC0415 - it imports this module
+    from crossentropy._cli_experiment import add_experiment_parser  # it imports this module
 
     add_experiment_parser(commands)
     return parser

@@ -27,13 +27,13 @@ def _bandwidth(spec: CaseSpec) -> Prepared:
     nbytes = int(np.prod(spec.shape)) * np.dtype(spec.dtype).itemsize
     buffer = np.ones(max(1, nbytes // 4), dtype=np.float32)  # every page touched
     try:
-        import numba  # noqa: PLC0415
+        import numba
     except ImportError:
         method = "numpy ndarray.sum, 1 thread (numba is not installed)"
         return Prepared(buffer.sum, buffer.nbytes, finish=_no_value, details={"method": method})
     with contextlib.suppress(ValueError):  # more than NUMBA_NUM_THREADS: keep them all
         numba.set_num_threads(spec.threads)
-    from crossentropy.bench._bandwidth_kernel import parallel_sum  # noqa: PLC0415
+    from crossentropy.bench._bandwidth_kernel import parallel_sum
 
     parts = 4 * numba.get_num_threads()
     method = f"numba prange sum, fastmath, {numba.get_num_threads()} threads"

@@ -64,7 +64,7 @@ def _setup(spec: CaseSpec) -> Callable[[CaseSpec], Prepared]:
 
 def run_case(spec: CaseSpec) -> dict[str, Any]:
     """Measure ``spec`` in this process and return its record (skips become records)."""
-    from crossentropy.bench._measure import Skip, measure  # noqa: PLC0415
+    from crossentropy.bench._measure import Skip, measure
 
     cpus = _pin(spec.threads)
     try:

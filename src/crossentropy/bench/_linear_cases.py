@@ -55,7 +55,7 @@ def linear_inputs(shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, np.nda
 
 
 def _tensors(spec: CaseSpec) -> tuple[Any, Any, Any, Any]:
-    import torch  # noqa: PLC0415
+    import torch
 
     torch.set_num_threads(spec.threads)
     hidden, weight, labels = linear_inputs(spec.shape, spec.seed)
@@ -92,13 +92,13 @@ def _autograd_case(spec: CaseSpec, loss_of: Callable[[Any, Any, Any], Any]) -> P
 
 
 def _naive(spec: CaseSpec) -> Prepared:
-    from torch.nn.functional import cross_entropy  # noqa: PLC0415
+    from torch.nn.functional import cross_entropy
 
     return _autograd_case(spec, lambda h, w, y: cross_entropy(h @ w.T, y))
 
 
 def _ours(spec: CaseSpec) -> Prepared:
-    from crossentropy.bench._softmax_cases import _ours_torch  # noqa: PLC0415
+    from crossentropy.bench._softmax_cases import _ours_torch
 
     linear_cross_entropy = _ours_torch("linear_cross_entropy")
     return _autograd_case(spec, lambda h, w, y: linear_cross_entropy(h, w, y, bias=None))

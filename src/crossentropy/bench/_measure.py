@@ -79,7 +79,7 @@ def _status_kib(key: str) -> int | None:
 
 
 def _maxrss_bytes() -> int:
-    import resource  # noqa: PLC0415 - POSIX only
+    import resource  # POSIX only
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak) if sys.platform == "darwin" else int(peak) * 1024

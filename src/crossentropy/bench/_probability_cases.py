@@ -31,7 +31,7 @@ def probability_inputs(shape: tuple[int, ...], seed: int) -> tuple[np.ndarray, n
 
 
 def _sklearn(spec: CaseSpec) -> Prepared:
-    from sklearn.metrics import log_loss  # noqa: PLC0415
+    from sklearn.metrics import log_loss
 
     p, y = probability_inputs(spec.shape, spec.seed)
     labels = list(range(p.shape[1]))
@@ -45,14 +45,14 @@ def _numpy(spec: CaseSpec) -> Prepared:
 
 
 def _losses(spec: CaseSpec) -> Prepared:
-    from crossentropy.losses import categorical_cross_entropy  # noqa: PLC0415
+    from crossentropy.losses import categorical_cross_entropy
 
     p, y = probability_inputs(spec.shape, spec.seed)
     return Prepared(lambda: categorical_cross_entropy(p, y), p.nbytes)
 
 
 def _compat(spec: CaseSpec) -> Prepared:
-    from crossentropy.compat.sklearn import log_loss  # noqa: PLC0415
+    from crossentropy.compat.sklearn import log_loss
 
     p, y = probability_inputs(spec.shape, spec.seed)
     labels = list(range(p.shape[1]))

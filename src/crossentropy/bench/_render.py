@@ -223,7 +223,7 @@ def print_tables(result: SuiteResult, file: TextIO, *, use_rich: bool | None = N
     """Print the tables to ``file``: with rich when installed (or ``use_rich``), else plain."""
     if use_rich is None:
         try:
-            import rich  # noqa: F401, PLC0415
+            import rich  # noqa: F401
         except ImportError:
             use_rich = False
         else:
@@ -231,9 +231,9 @@ def print_tables(result: SuiteResult, file: TextIO, *, use_rich: bool | None = N
     if not use_rich:
         file.write(render_text(result))
         return
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table as RichTable  # noqa: PLC0415
-    from rich.text import Text  # noqa: PLC0415
+    from rich.console import Console
+    from rich.table import Table as RichTable
+    from rich.text import Text
 
     # Cells are Text, not markup: labels such as "-log p[y]" must print as written.
     console = Console(file=file, width=None if file.isatty() else 240, highlight=False)

@@ -44,7 +44,7 @@ def _value_and_grad(result: Any) -> tuple[float | None, float | None]:
 
 
 def _torch_threads(spec: CaseSpec) -> Any:
-    import torch  # noqa: PLC0415
+    import torch
 
     torch.set_num_threads(spec.threads)
     return torch
@@ -55,7 +55,7 @@ def _torch_threads(spec: CaseSpec) -> Any:
 
 def _torch(spec: CaseSpec) -> Prepared:
     torch = _torch_threads(spec)
-    from torch.nn.functional import cross_entropy  # noqa: PLC0415
+    from torch.nn.functional import cross_entropy
 
     return _torch_case(torch, spec, cross_entropy)
 
@@ -84,7 +84,7 @@ def _loss_item(loss: Any) -> tuple[float | None, float | None]:
 
 
 def _jax(spec: CaseSpec) -> Prepared:
-    import jax  # noqa: PLC0415
+    import jax
 
     optax: Any = importlib.import_module("optax")  # no type information
 
@@ -133,7 +133,7 @@ def _numpy(spec: CaseSpec) -> Prepared:
 
 
 def _scipy(spec: CaseSpec) -> Prepared:
-    from scipy.special import log_softmax  # noqa: PLC0415
+    from scipy.special import log_softmax
 
     x, y = softmax_inputs(spec.shape, spec.seed)
     rows = np.arange(x.shape[0])
@@ -144,7 +144,7 @@ def _scipy(spec: CaseSpec) -> Prepared:
 
 
 def _kernels(spec: CaseSpec) -> Prepared:
-    from crossentropy import kernels  # noqa: PLC0415
+    from crossentropy import kernels
 
     x, y = softmax_inputs(spec.shape, spec.seed)
     details = {"numba": kernels.numba_available()}
@@ -159,7 +159,7 @@ def _kernels(spec: CaseSpec) -> Prepared:
 
 
 def _kernels_out(spec: CaseSpec) -> Prepared:
-    from crossentropy import kernels  # noqa: PLC0415
+    from crossentropy import kernels
 
     x, y = softmax_inputs(spec.shape, spec.seed)
     buffer = np.empty_like(x)  # reused by every run; its pages are touched in warm-up
@@ -172,7 +172,7 @@ def _kernels_out(spec: CaseSpec) -> Prepared:
 
 
 def _kernels_inplace(spec: CaseSpec) -> Prepared:
-    from crossentropy import kernels  # noqa: PLC0415
+    from crossentropy import kernels
 
     x, y = softmax_inputs(spec.shape, spec.seed)
     logits = x.copy()  # the buffer each run overwrites with the gradient
@@ -191,7 +191,7 @@ def _kernels_inplace(spec: CaseSpec) -> Prepared:
 
 
 def _losses(spec: CaseSpec) -> Prepared:
-    from crossentropy.losses import softmax_cross_entropy  # noqa: PLC0415
+    from crossentropy.losses import softmax_cross_entropy
 
     x, y = softmax_inputs(spec.shape, spec.seed)
     return Prepared(lambda: softmax_cross_entropy(x, y), x.nbytes)
@@ -204,7 +204,7 @@ def _torch_ours(spec: CaseSpec) -> Prepared:
 def _ours_torch(name: str) -> Any:
     """``crossentropy.torch.<name>``, or :class:`Skip` when it is not there (yet)."""
     try:
-        import crossentropy.torch as ours  # noqa: PLC0415
+        import crossentropy.torch as ours
     except ImportError as exc:
         msg = f"crossentropy.torch cannot be imported ({exc})"
         raise Skip(msg) from None

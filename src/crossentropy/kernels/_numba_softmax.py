@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit, prange
 
-from crossentropy.kernels._intrinsics import (
+from crossentropy._jit.intrinsics import (
     as_element,
     exp_nonpositive,
     maxnum,

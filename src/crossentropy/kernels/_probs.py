@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from crossentropy._jit import Backend, use_numba
 from crossentropy.kernels._plan import InvalidInputError, as_matrix, plan_rows, reduce_rows
-from crossentropy.kernels._softmax import Backend, use_numba
 from crossentropy.losses._options import check_clip, check_tol
 
 __all__ = ["categorical_cross_entropy"]
@@ -89,7 +89,7 @@ def categorical_cross_entropy(
     )
     loss = np.empty(p.shape[0])
     if use_numba(backend):
-        from crossentropy.kernels._numba_probs import forward  # noqa: PLC0415
+        from crossentropy.kernels._numba_probs import forward
 
         status = forward(p, plan, eps, tolerance, loss)
         bad = np.flatnonzero(status)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from crossentropy._jit import Backend, numba_available, use_numba
 from crossentropy.kernels._plan import (
     InvalidInputError,
     RowPlan,
@@ -23,9 +23,6 @@ __all__ = [
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_grad",
 ]
-
-Backend = Literal["auto", "numba", "numpy"]
-
 
 class KernelResult(NamedTuple):
     r"""The loss, its gradient with respect to the logits, and each row's log-sum-exp.
@@ -48,35 +45,12 @@ class KernelResult(NamedTuple):
     lse: np.ndarray
 
 
-@functools.cache
-def numba_available() -> bool:
-    """Whether the numba kernels can be used (the ``fast`` extra is installed and imports)."""
-    try:
-        import numba  # noqa: F401, PLC0415
-    except ImportError:
-        return False
-    return True
-
-
-def use_numba(backend: str) -> bool:
-    """Whether ``backend`` means the numba kernels (``ImportError`` if asked without numba)."""
-    if backend not in ("auto", "numba", "numpy"):
-        msg = f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}"
-        raise ValueError(msg)
-    if backend == "numpy" or (backend == "auto" and not numba_available()):
-        return False
-    if not numba_available():
-        msg = "backend='numba' needs numba: pip install 'crossentropy[fast]'"
-        raise ImportError(msg)
-    return True
-
-
 def _backend(backend: str) -> Any:
     if not use_numba(backend):
-        from crossentropy.kernels import _numpy_softmax  # noqa: PLC0415
+        from crossentropy.kernels import _numpy_softmax
 
         return _numpy_softmax
-    from crossentropy.kernels import _numba_softmax  # noqa: PLC0415
+    from crossentropy.kernels import _numba_softmax
 
     return _numba_softmax
 
@@ -295,7 +269,7 @@ def _patch_nonfinite(  # noqa: PLR0917
         r, c = np.argwhere(nan)[0]
         msg = f"logits must contain no NaN; found nan at index [{rows[r]}, {c}]"
         raise InvalidInputError(msg)
-    from crossentropy.losses._softmax import _softmax_cross_entropy  # noqa: PLC0415
+    from crossentropy.losses._softmax import _softmax_cross_entropy
 
     weight, sample_weight, label_smoothing = extra
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]

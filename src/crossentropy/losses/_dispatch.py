@@ -69,7 +69,7 @@ def kernel_softmax(
     rows = _rows(logits, target, axis, weight, sample_weight)
     if rows is None:
         return None
-    from crossentropy import kernels  # noqa: PLC0415
+    from crossentropy import kernels
 
     x, labels, w, sw = rows
     options: dict[str, Any] = {
@@ -109,7 +109,7 @@ def kernel_categorical(
     rows = _rows(probs, target, axis, weight, sample_weight)
     if rows is None:
         return None
-    from crossentropy import kernels  # noqa: PLC0415
+    from crossentropy import kernels
 
     p, labels, w, sw = rows
     try:

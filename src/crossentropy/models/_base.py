@@ -119,7 +119,7 @@ class BaseClassifier:
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn's estimator tags (called by scikit-learn >= 1.6 only)."""
-        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags  # noqa: PLC0415
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
 
         return Tags(
             estimator_type="classifier",

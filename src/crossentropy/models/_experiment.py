@@ -98,7 +98,7 @@ def _json(value: float) -> float | None:
 
 
 def _problem(problem: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    from crossentropy.models import load_iris, make_classification  # noqa: PLC0415 - cycle
+    from crossentropy.models import load_iris, make_classification  # cycle
 
     if problem not in ("iris", "synthetic"):
         msg = f"problem must be 'iris' or 'synthetic', got {problem!r}"
@@ -140,8 +140,8 @@ def ce_vs_squared(
         Per loss: epochs to reach ``target_accuracy`` on the training data, held-out
         log loss (nats) and accuracy after ``epochs``, and the training-accuracy curves.
     """
-    from crossentropy.models import MLPClassifier  # noqa: PLC0415 - cycle
-    from crossentropy.scoring import score  # noqa: PLC0415
+    from crossentropy.models import MLPClassifier  # cycle
+    from crossentropy.scoring import score
 
     if seeds < 1 or epochs < 1:
         msg = f"seeds and epochs must be >= 1, got seeds={seeds}, epochs={epochs}"

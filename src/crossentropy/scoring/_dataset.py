@@ -166,7 +166,7 @@ def _score_on_dask(
     progress: ProgressCallback | None,
 ) -> ScoreAccumulator:
     """Map the partitions over the cluster, then merge the accumulators in a tree."""
-    from distributed import as_completed  # noqa: PLC0415 - the dask extra, only here
+    from distributed import as_completed  # the dask extra, only here
 
     parts = [part for source in plan.sources for part in partitions(source)]
     if not parts:

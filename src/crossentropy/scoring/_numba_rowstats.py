@@ -13,7 +13,7 @@ implementation and these kernels' test oracle):
    label's. A NaN reaches the sum and an infinity the extremes, so there is no test per
    entry: an invalid row is recognised from these and only then scanned again for its
    reason. For logits a second loop sums :math:`e^{x_j - m}` and :math:`e^{2(x_j - m)}`
-   (the vectorisable exponential of :mod:`crossentropy.kernels._intrinsics`);
+   (the vectorisable exponential of :mod:`crossentropy._jit.intrinsics`);
 2. the cross-entropy (``log`` for probabilities, log-sum-exp for logits, ``log1p`` and
    softplus for the binary kinds), the confidence, the label's rank and the Brier term
    follow; a valid row is added to its chunk: running totals in registers, per-class
@@ -39,7 +39,7 @@ The compiled code of scoring stays in this one file although it passes 500 lines
 numba's disk cache is invalidated only by changes to the file that defines a kernel, not
 to the files of the functions it inlines, so a split would let stale machine code outlive
 an edit. (The one exception is ``fast_exp64``, shared with the softmax kernels: after
-changing ``crossentropy/kernels/_intrinsics.py``, touch this file.)
+changing ``crossentropy/_jit/intrinsics.py``, touch this file.)
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from crossentropy.kernels._intrinsics import fast_exp64
+from crossentropy._jit.intrinsics import fast_exp64
 from crossentropy.scoring._rowstats import BatchOutput, RowSpec
 from crossentropy.scoring._tallies import (
     FINE_BINS,

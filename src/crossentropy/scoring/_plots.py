@@ -61,7 +61,7 @@ _PRIOR_COLOUR = "#e08a1e"
 def _require_matplotlib() -> None:
     """Raise an ImportError that names the extra when matplotlib is missing."""
     try:
-        import matplotlib as mpl  # noqa: F401, PLC0415 - matplotlib is an optional extra
+        import matplotlib as mpl  # noqa: F401 - matplotlib is an optional extra
     except ImportError as error:
         msg = "the score figures need matplotlib: pip install 'crossentropy[plot]'"
         raise ImportError(msg) from error
@@ -76,7 +76,7 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
         matplotlib is not installed; the message names the ``plot`` extra.
     """
     _require_matplotlib()
-    from matplotlib.figure import Figure  # noqa: PLC0415 - matplotlib is an optional extra
+    from matplotlib.figure import Figure  # matplotlib is an optional extra
 
     return Figure(figsize=figsize, layout="constrained")
 
@@ -144,7 +144,7 @@ def plot_reliability(
 
 
 def _draw_reliability(ax: Axes, bins: CalibrationBins, *, n_classes: int) -> None:
-    from matplotlib.collections import PathCollection  # noqa: PLC0415 - optional extra
+    from matplotlib.collections import PathCollection  # optional extra
 
     edges = np.asarray(bins.edges, dtype=np.float64)
     weight = np.asarray(bins.weight, dtype=np.float64)

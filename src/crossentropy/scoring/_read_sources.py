@@ -62,7 +62,7 @@ _EXPECTED = ".csv, .csv.gz, .tsv, .parquet, .pq, .arrow, .feather, .ipc, .npy or
 def require_pyarrow(what: str = "CSV/Parquet/Arrow") -> ModuleType:
     """Import pyarrow, or raise an ImportError that names the extra to install."""
     try:
-        import pyarrow as pa  # noqa: PLC0415 - an optional dependency
+        import pyarrow as pa  # an optional dependency
     except ImportError as exc:
         msg = f"reading {what} needs pyarrow: pip install 'crossentropy[parquet]'"
         raise ImportError(msg) from exc
@@ -156,7 +156,7 @@ class Source:
 
         Known for Parquet, ``.npy`` and ``.npz``; None for CSV, Arrow IPC, standard input.
         """
-        from crossentropy.scoring._readers import count_rows  # noqa: PLC0415 - a cycle
+        from crossentropy.scoring._readers import count_rows  # a cycle
 
         return count_rows(self)
 

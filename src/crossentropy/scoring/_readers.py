@@ -91,23 +91,23 @@ def peek(source: Source, *, has_header: bool | None = None, rows: int = _SAMPLE_
 
 def _peek(source: Source, has_header: bool | None, rows: int) -> Preview:
     if source.format in {"csv", "tsv"}:
-        from crossentropy.scoring._read_csv import csv_layout  # noqa: PLC0415 - needs pyarrow
+        from crossentropy.scoring._read_csv import csv_layout  # needs pyarrow
 
         layout = csv_layout(source, has_header=_header(source, has_header))
         sample = {name: values[:rows] for name, values in layout.sample.items()}
         return Preview(layout.columns, sample)
     if source.format == "parquet":
-        from crossentropy.scoring._read_arrow import (  # noqa: PLC0415 - needs pyarrow
+        from crossentropy.scoring._read_arrow import (  # needs pyarrow
             parquet_columns,
             parquet_sample,
         )
 
         return Preview(tuple(parquet_columns(source)), parquet_sample(source, rows))
     if source.format == "ipc":
-        from crossentropy.scoring._read_arrow import ipc_columns, ipc_sample  # noqa: PLC0415
+        from crossentropy.scoring._read_arrow import ipc_columns, ipc_sample
 
         return Preview(tuple(ipc_columns(source)), ipc_sample(source, rows))
-    from crossentropy.scoring._read_numpy import (  # noqa: PLC0415
+    from crossentropy.scoring._read_numpy import (
         npy_layout,
         npz_layout,
         numpy_sample,
@@ -130,14 +130,14 @@ def peek_columns(source: Source, *, has_header: bool | None = None) -> list[str]
 
 def _peek_columns(source: Source) -> list[str]:
     if source.format == "parquet":
-        from crossentropy.scoring._read_arrow import parquet_columns  # noqa: PLC0415
+        from crossentropy.scoring._read_arrow import parquet_columns
 
         return parquet_columns(source)
     if source.format == "ipc":
-        from crossentropy.scoring._read_arrow import ipc_columns  # noqa: PLC0415
+        from crossentropy.scoring._read_arrow import ipc_columns
 
         return ipc_columns(source)
-    from crossentropy.scoring._read_numpy import npy_layout, npz_layout  # noqa: PLC0415
+    from crossentropy.scoring._read_numpy import npy_layout, npz_layout
 
     layout = npy_layout(source) if source.format == "npy" else npz_layout(source)
     return list(layout.columns)
@@ -158,11 +158,11 @@ def count_rows(source: Source) -> int | None:
     """
     if source.format == "parquet" and source.stream is None:
         require_pyarrow()
-        from crossentropy.scoring._read_arrow import parquet_row_groups  # noqa: PLC0415
+        from crossentropy.scoring._read_arrow import parquet_row_groups
 
         return sum(count for _, count in parquet_row_groups(source))
     if source.format in {"npy", "npz"} and source.stream is None:
-        from crossentropy.scoring._read_numpy import npy_layout, npz_layout  # noqa: PLC0415
+        from crossentropy.scoring._read_numpy import npy_layout, npz_layout
 
         layout = npy_layout(source) if source.format == "npy" else npz_layout(source)
         return layout.n_rows
@@ -233,19 +233,19 @@ def _pieces(
     stop: int | None = None,
 ) -> Iterator[Piece]:
     if source.format in {"csv", "tsv"}:
-        from crossentropy.scoring._read_csv import csv_layout, csv_pieces  # noqa: PLC0415
+        from crossentropy.scoring._read_csv import csv_layout, csv_pieces
 
         layout = csv_layout(source, has_header=_header(source, has_header))
         return csv_pieces(source, layout, resolved, batch_rows=batch_rows)
     if source.format == "parquet":
-        from crossentropy.scoring._read_arrow import parquet_pieces  # noqa: PLC0415
+        from crossentropy.scoring._read_arrow import parquet_pieces
 
         return parquet_pieces(source, resolved, batch_rows=batch_rows, row_group=row_group)
     if source.format == "ipc":
-        from crossentropy.scoring._read_arrow import ipc_pieces  # noqa: PLC0415
+        from crossentropy.scoring._read_arrow import ipc_pieces
 
         return ipc_pieces(source, resolved, batch_rows=batch_rows)
-    from crossentropy.scoring._read_numpy import npy_pieces, npz_pieces  # noqa: PLC0415
+    from crossentropy.scoring._read_numpy import npy_pieces, npz_pieces
 
     if source.format == "npy":
         return npy_pieces(source, resolved, batch_rows=batch_rows, start=start, stop=stop)
@@ -352,7 +352,7 @@ def partitions(source: Source, *, rows_per_partition: int = _PARTITION_ROWS) -> 
         raise ValueError(msg)
     if source.format == "parquet":
         require_pyarrow()
-        from crossentropy.scoring._read_arrow import parquet_row_groups  # noqa: PLC0415
+        from crossentropy.scoring._read_arrow import parquet_row_groups
 
         groups = parquet_row_groups(source)
         return [

@@ -173,7 +173,7 @@ def inline_svg(svg: str, *, prefix: str, label: str) -> str:
 
 
 def _figure_svg(result: ScoreResult, name: str) -> str:
-    from matplotlib import rc_context  # noqa: PLC0415 - matplotlib is an optional extra
+    from matplotlib import rc_context  # matplotlib is an optional extra
 
     # Temporary settings only: text as <text>, and ids that do not change between runs.
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": f"crossentropy-{name}"}):

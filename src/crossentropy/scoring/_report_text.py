@@ -560,10 +560,10 @@ def render_text(
     """
     unit = _check_unit(unit)
     try:
-        from rich import box  # noqa: PLC0415 - rich is an optional extra
-        from rich.console import Console  # noqa: PLC0415
-        from rich.table import Table  # noqa: PLC0415
-        from rich.text import Text  # noqa: PLC0415
+        from rich import box  # rich is an optional extra
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
     except ImportError as error:  # pragma: no cover - rich is installed in the test env
         msg = "the rich report needs rich: pip install 'crossentropy[rich]'"
         raise ImportError(msg) from error

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from crossentropy.kernels._softmax import Backend, numba_available, use_numba
+from crossentropy._jit import Backend, numba_available, use_numba
 from crossentropy.scoring._tallies import (
     FINE_BINS,
     GOLDEN,
@@ -351,7 +351,7 @@ def compute(
     ``spec.row_offset + arange(n)``; ``weights``: float64 ``(n,)`` or None.
     """
     if use_numba(backend):
-        from crossentropy.scoring import _numba_rowstats  # noqa: PLC0415
+        from crossentropy.scoring import _numba_rowstats
 
         return _numba_rowstats.tally(scores, labels, weights, rows, spec)
     return tally_numpy(scores, labels, weights, rows, spec)

@@ -43,7 +43,7 @@ def new_figure(figsize: tuple[float, float]) -> Figure:
         matplotlib is not installed; the message names the ``plot`` extra.
     """
     try:
-        from matplotlib.figure import Figure  # noqa: PLC0415 - matplotlib is optional
+        from matplotlib.figure import Figure  # matplotlib is optional
     except ImportError as error:
         msg = "the tour's figures need matplotlib: pip install 'crossentropy[plot]'"
         raise ImportError(msg) from error

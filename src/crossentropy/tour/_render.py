@@ -63,8 +63,8 @@ def show_step(step: StepResult, console: Any) -> None:
 
 
 def _show_rich(step: StepResult, console: Any) -> None:
-    from rich.table import Table as RichTable  # noqa: PLC0415 - rich is optional
-    from rich.text import Text  # noqa: PLC0415
+    from rich.table import Table as RichTable  # rich is optional
+    from rich.text import Text
 
     console.rule(Text(f"Step {step.number}: {step.title}", style="bold"))
     console.print(Text(step.text))

@@ -359,7 +359,7 @@ def step_8(cache: ModelCache) -> Draft:
     models = _models()
     if models is None:
         return _missing(title, "not installed or not complete")
-    from crossentropy.scoring import rule_of_thumb, score, verdict  # noqa: PLC0415
+    from crossentropy.scoring import rule_of_thumb, score, verdict
 
     split = cache.split(models)
     network = cache.network(models)

@@ -352,7 +352,7 @@ def read_tsplib(path: str | os.PathLike[str]) -> TravellingSalesman:
     >>> problem.distances[0].tolist(), problem.evaluate([0, 1, 2, 3])
     ([0, 10, 14, 10], array(40.))
     """
-    from crossentropy.method.problems._tsp import TravellingSalesman  # noqa: PLC0415
+    from crossentropy.method.problems._tsp import TravellingSalesman
 
     parsed = _parse(path)
     kind_value, kind_line = parsed.spec.get("TYPE", ("TSP", 0))
