@@ -24,6 +24,7 @@ __all__ = [
     "softmax_cross_entropy_with_grad",
 ]
 
+
 class KernelResult(NamedTuple):
     r"""The loss, its gradient with respect to the logits, and each row's log-sum-exp.
 
