@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ PUBLIC_MODULES = [
     "crossentropy.compat.torch",
     "crossentropy.compat.keras",
     "crossentropy.compat.sklearn",
+    "crossentropy.bench",
     "crossentropy.examples",
     "crossentropy.kernels",
     "crossentropy.torch",
@@ -26,14 +29,45 @@ PUBLIC_MODULES = [
 ]
 
 
+def _isort_style(name: str) -> tuple[int, str]:
+    """The order of ruff's RUF022: dunders, CONSTANTS, Classes, then the rest, each A-Z."""
+    if name.startswith("__"):
+        return (0, name)
+    if name.isupper():
+        return (1, name)
+    if name[:1].isupper():
+        return (2, name)
+    return (3, name)
+
+
+def _literal_all(module: object) -> list[str]:
+    """``__all__`` as written in the module's source: it must be one literal list."""
+    source = Path(inspect.getfile(module)).read_text(encoding="utf-8")  # type: ignore[arg-type]
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            value = ast.literal_eval(node.value)
+            assert isinstance(value, list), "__all__ must be a literal list"
+            return value
+    msg = "no literal __all__ assignment"
+    raise AssertionError(msg)
+
+
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
 def test_all_is_sorted_unique_and_resolves(name: str) -> None:
     module = importlib.import_module(name)
     exported = module.__all__
+    assert _literal_all(module) == list(exported), "__all__ is changed after its literal"
     assert len(set(exported)) == len(exported), "duplicates in __all__"
-    assert sorted(exported, key=str.lower) == sorted(exported, key=str.lower)
+    assert list(exported) == sorted(exported, key=_isort_style), "__all__ is not sorted"
     for attr in exported:
         assert getattr(module, attr) is not None, attr
+
+
+def test_sort_check_can_fail() -> None:
+    assert sorted(["b", "A", "Cls", "__x__"], key=_isort_style) == ["__x__", "A", "Cls", "b"]
+    assert ["b", "a"] != sorted(["b", "a"], key=_isort_style)
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

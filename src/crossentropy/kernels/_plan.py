@@ -14,7 +14,7 @@ with :math:`a_i = (1 - \varepsilon)\, s_i w_{y_i}` and :math:`b_i = s_i \varepsi
 (both 0 for an ignored row), :math:`W = \sum_c w_c` and :math:`T_i = a_i + b_i W`. This is
 :math:`-\sum_c t_{ic} \log p_{ic}` with PyTorch's smoothed, weighted target
 :math:`t_{ic} = s_i w_c ((1-\varepsilon)[c = y_i] + \varepsilon / C)` (see
-:mod:`crossentropy.losses._targets`). The coefficients are O(N) work done here in NumPy,
+:mod:`crossentropy._agnostic._targets`). The coefficients are O(N) work done here in NumPy,
 so the kernels only stream the logits.
 """
 
@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from crossentropy._agnostic._options import check_ignore_index, check_label_smoothing
 from crossentropy._validation import Reduction, check_reduction
-from crossentropy.losses._options import check_ignore_index, check_label_smoothing
 
 __all__ = [
     "InvalidInputError",

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from crossentropy._agnostic._options import check_clip, check_tol
 from crossentropy._jit import Backend, use_numba
 from crossentropy.kernels._plan import InvalidInputError, as_matrix, plan_rows, reduce_rows
-from crossentropy.losses._options import check_clip, check_tol
 
 __all__ = ["categorical_cross_entropy"]
 

@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from crossentropy._agnostic._softmax import generic_softmax_cross_entropy
 from crossentropy._jit import Backend, numba_available, use_numba
 from crossentropy.kernels._plan import (
     InvalidInputError,
@@ -270,13 +271,13 @@ def _patch_nonfinite(  # noqa: PLR0917
         r, c = np.argwhere(nan)[0]
         msg = f"logits must contain no NaN; found nan at index [{rows[r]}, {c}]"
         raise InvalidInputError(msg)
-    from crossentropy.losses._softmax import _softmax_cross_entropy
 
     weight, sample_weight, label_smoothing = extra
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]
     # "none" with the gradient: each row's loss, and the gradient of their sum (row i's
     # slice is row i's own gradient).
-    result = _softmax_cross_entropy(
+    # The generic implementation never dispatches back to these kernels.
+    result = generic_softmax_cross_entropy(
         sub.astype(np.float64),
         plan.labels[rows],
         axis=-1,

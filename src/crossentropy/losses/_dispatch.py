@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from crossentropy.losses._reduce import ValueAndGrad
+from crossentropy._agnostic._gradients import ValueAndGrad
 
 __all__ = ["KERNEL_MIN_SIZE", "kernel_categorical", "kernel_softmax"]
 

@@ -1,22 +1,20 @@
-"""Softmax cross-entropy from logits (PyTorch's ``F.cross_entropy``), beside its gradient."""
+"""Softmax cross-entropy from logits (PyTorch's ``F.cross_entropy``): the public layer.
+
+It only chooses: the fused kernel (:mod:`crossentropy.kernels`) for the large NumPy inputs
+it covers, else the generic array-API implementation in :mod:`crossentropy._agnostic`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crossentropy._array_api import Array, namespace
-from crossentropy._numerics import _softmax_parts, upcast
-from crossentropy._validation import Reduction, check_finite, check_reduction
+from crossentropy._agnostic._gradients import ValueAndGrad, differentiable
+from crossentropy._agnostic._softmax import generic_softmax_cross_entropy
 from crossentropy.losses._dispatch import kernel_softmax
-from crossentropy.losses._elementwise import mul0
-from crossentropy.losses._reduce import ValueAndGrad, differentiable, reduce_value_and_grad
-from crossentropy.losses._targets import (
-    categorical_target,
-    check_class_axis,
-    minus_target,
-    target_total,
-    weighted_sum,
-)
+
+if TYPE_CHECKING:
+    from crossentropy._array_api import Array
+    from crossentropy._validation import Reduction
 
 __all__ = ["softmax_cross_entropy"]
 
@@ -33,6 +31,7 @@ def _softmax_cross_entropy(
     reduction: Reduction,
     with_grad: bool,
 ) -> ValueAndGrad:
+    """The fused kernel for a large NumPy input it covers, else the generic path."""
     fast = kernel_softmax(
         logits,
         target,
@@ -46,43 +45,16 @@ def _softmax_cross_entropy(
     )
     if fast is not None:  # a large NumPy input: the fused kernel (same numbers)
         return fast
-    reduction = check_reduction(reduction)
-    xp, (logits, target, weight, sample_weight) = namespace(logits, target, weight, sample_weight)
-    axis = check_class_axis("logits", logits, axis)
-    check_finite(xp, "logits", logits, allow_inf=True)  # +-inf are limits; NaN is an error
-    x = upcast(xp, logits)  # half precision computes in float32
-    t = categorical_target(
-        xp,
+    return generic_softmax_cross_entropy(
+        logits,
         target,
-        input_name="logits",
-        input_shape=tuple(x.shape),
         axis=axis,
-        dtype=x.dtype,
         weight=weight,
         sample_weight=sample_weight,
         ignore_index=ignore_index,
         label_smoothing=label_smoothing,
-    )
-    # log softmax(x) = z - log s with z = x - max(x) <= 0 and s = sum(exp(z)) >= 1, so
-    #   -sum_c t_c log p_c = T log s - sum_c t_c z_c,   T = sum_c t_c,
-    # a sum of two non-negative terms (no cancellation) that never forms log p in full.
-    z, s = _softmax_parts(xp, x, axis)
-    total = target_total(xp, t)  # T, keepdims
-    spread = xp.squeeze(mul0(xp, total, xp.log(s)), axis=axis)  # an ignored item: 0
-    per_item = spread - weighted_sum(xp, t, z)
-    grad = None
-    if with_grad:
-        # Gradient. With t_c the item's target weights (smoothed, class- and
-        # sample-weighted, 0 if ignored), T = sum_c t_c and p = softmax(x):
-        #   L = -sum_c t_c log p_c = -sum_c t_c x_c + T logsumexp(x)
-        #   dL/dx_j = -t_j + T p_j = p_j T - t_j.
-        # It sums to zero over the classes (shift invariance), for any t. The reduction
-        # is linear in the per-item losses with constant weights: "sum"/"none" leave it
-        # as is, "mean" divides it by the sum of the item weights.
-        p = xp.exp(z) / s
-        grad = minus_target(xp, p * total, t)
-    return reduce_value_and_grad(
-        xp, logits, per_item, grad, reduction=reduction, item_weight=t.item_weight
+        reduction=reduction,
+        with_grad=with_grad,
     )
 
 

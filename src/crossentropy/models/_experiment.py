@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from crossentropy.models._data import load_iris, make_classification
+from crossentropy.models._mlp import MLPClassifier
+
 __all__ = ["ExperimentResult", "LossSummary", "ce_vs_squared"]
 
 _LOSSES = ("cross_entropy", "squared")
@@ -98,7 +101,6 @@ def _json(value: float) -> float | None:
 
 
 def _problem(problem: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    from crossentropy.models import load_iris, make_classification  # cycle
 
     if problem not in ("iris", "synthetic"):
         msg = f"problem must be 'iris' or 'synthetic', got {problem!r}"
@@ -140,7 +142,6 @@ def ce_vs_squared(
         Per loss: epochs to reach ``target_accuracy`` on the training data, held-out
         log loss (nats) and accuracy after ``epochs``, and the training-accuracy curves.
     """
-    from crossentropy.models import MLPClassifier  # cycle
     from crossentropy.scoring import score
 
     if seeds < 1 or epochs < 1:

@@ -32,7 +32,7 @@ from torch import nn
 
 from crossentropy import kernels
 from crossentropy._validation import Reduction, check_reduction
-from crossentropy.losses._options import check_label_smoothing
+from crossentropy._agnostic._options import check_label_smoothing
 from crossentropy.torch._cross_entropy import (
     check_int,
     is_one,

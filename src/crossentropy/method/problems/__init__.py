@@ -79,10 +79,10 @@ from crossentropy.method.problems._tsp import (
     ExactTour,
     TravellingSalesman,
     held_karp,
-    load_tsplib,
     random_euclidean_tsp,
 )
 from crossentropy.method.problems._tsplib import (
+    load_tsplib,
     read_tsplib,
     read_tsplib_tour,
     tsplib_distances,

@@ -10,22 +10,13 @@ import numpy as np
 
 from crossentropy.method._checks import as_generator
 from crossentropy.method.problems._base import as_candidates, frozen_array
-from crossentropy.method.problems._data import data_path, shipped_names
-from crossentropy.method.problems._tsplib import read_tsplib, read_tsplib_tour
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["ExactTour", "TravellingSalesman", "held_karp", "load_tsplib", "random_euclidean_tsp"]
+__all__ = ["ExactTour", "TravellingSalesman", "held_karp", "random_euclidean_tsp"]
 
 #: Published optimal tour lengths of the shipped TSPLIB instances (Reinelt's TSPLIB).
-_KNOWN_OPTIMA: dict[str, float] = {
-    "att48": 10628.0,
-    "berlin52": 7542.0,
-    "burma14": 3323.0,
-    "gr17": 2085.0,
-    "ulysses16": 6859.0,
-}
 #: Held-Karp needs 2^(n-1) (n-1) table entries: n = 20 is about 10^7.
 MAX_HELD_KARP_CITIES = 20
 
@@ -319,44 +310,4 @@ def random_euclidean_tsp(
         coordinates=coords,
         optimum=None if exact is None else exact.length,
         optimal_tour=None if exact is None else exact.tour,
-    )
-
-
-def load_tsplib(name: str) -> TravellingSalesman:
-    """Load a shipped TSPLIB instance with its published optimum.
-
-    Parameters
-    ----------
-    name : {"burma14", "ulysses16", "gr17", "att48", "berlin52"}
-        ``burma14`` (GEO, optimum 3323), ``ulysses16`` (GEO, 6859), ``gr17`` (EXPLICIT
-        LOWER_DIAG_ROW, 2085), ``att48`` (ATT, 10628) and ``berlin52`` (EUC_2D, 7542).
-        The first three are verified by Held-Karp in the tests; ``att48`` and
-        ``berlin52`` come with TSPLIB's optimal tour (``optimal_tour``), whose length
-        is checked against the optimum when loading.
-
-    Returns
-    -------
-    TravellingSalesman
-
-    Examples
-    --------
-    >>> from crossentropy.method.problems import load_tsplib
-    >>> berlin = load_tsplib("berlin52")
-    >>> berlin.n_cities, berlin.optimum, berlin.evaluate(berlin.optimal_tour)
-    (52, 7542.0, array(7542.))
-    """
-    with data_path("tsplib", name, ".tsp") as path:
-        problem = read_tsplib(path)
-    tour = None
-    if name in shipped_names("tsplib", ".opt.tour"):
-        with data_path("tsplib", name, ".opt.tour") as path:
-            tour = read_tsplib_tour(path)
-    return TravellingSalesman(
-        problem.distances,
-        name=name,
-        comment=problem.comment,
-        edge_weight_type=problem.edge_weight_type,
-        coordinates=problem.coordinates,
-        optimum=_KNOWN_OPTIMA.get(name),
-        optimal_tour=tour,
     )

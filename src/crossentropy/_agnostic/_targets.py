@@ -21,7 +21,7 @@ s_i w_{y_i}` and :math:`b_i = s_i \varepsilon / C` (both 0 if ignored): the one-
 and two per-item numbers, never a dense float array of the input's size unless a
 consumer asks for one (:func:`dense_target`).
 
-The mean's normaliser (see :mod:`crossentropy.losses._reduce`) is PyTorch's: the item
+The mean's normaliser (see :mod:`crossentropy._agnostic._gradients`) is PyTorch's: the item
 weight :math:`s_i w_{y_i}` for labels (``0`` if ignored), :math:`s_i` (or the item count)
 for probabilities, whose class weights are not part of the normaliser.
 
@@ -33,11 +33,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from crossentropy._agnostic._elementwise import mul0
+from crossentropy._agnostic._gradients import broadcast_weight
+from crossentropy._agnostic._options import check_ignore_index, check_label_smoothing
 from crossentropy._array_api import Array, device, index_dtype
 from crossentropy._validation import check_axis, check_finite, check_labels, check_nonnegative
-from crossentropy.losses._elementwise import mul0
-from crossentropy.losses._options import check_ignore_index, check_label_smoothing
-from crossentropy.losses._reduce import broadcast_weight
 
 __all__ = [
     "CategoricalTarget",

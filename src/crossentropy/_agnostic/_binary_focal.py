@@ -4,7 +4,7 @@ The focal loss multiplies each binary cross-entropy term by the modulating facto
 :math:`(1 - p_t)^\gamma`, which down-weights well-classified examples, and optionally
 by a balancing factor :math:`\alpha_t` (``torchvision.ops.sigmoid_focal_loss``
 semantics). With ``gamma=0`` and ``alpha=None`` each is exactly the corresponding
-binary cross-entropy of :mod:`crossentropy.losses._binary`, whose input preparation and
+binary cross-entropy of :mod:`crossentropy._agnostic._binary`, whose input preparation and
 reduction they share.
 """
 
@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crossentropy._numerics import log_sigmoid, sigmoid, xlogy
-from crossentropy.losses._binary import BinaryInputs, finish_binary, prepare_binary
-from crossentropy.losses._elementwise import (
+from crossentropy._agnostic._binary import BinaryInputs, finish_binary, prepare_binary
+from crossentropy._agnostic._elementwise import (
     clip_probabilities,
     modulating_factor,
     mul0,
     ratio,
     xlog1py,
 )
-from crossentropy.losses._options import check_alpha_scalar, check_clip, check_gamma
-from crossentropy.losses._reduce import ValueAndGrad, differentiable
+from crossentropy._agnostic._gradients import ValueAndGrad, differentiable
+from crossentropy._agnostic._options import check_alpha_scalar, check_clip, check_gamma
+from crossentropy._numerics import log_sigmoid, sigmoid, xlogy
 
 if TYPE_CHECKING:
     from crossentropy._array_api import Array

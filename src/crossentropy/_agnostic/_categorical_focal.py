@@ -11,6 +11,27 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from crossentropy._agnostic._elementwise import (
+    clip_probabilities,
+    modulating_factor,
+    mul0,
+    ratio,
+    safe_log,
+)
+from crossentropy._agnostic._gradients import (
+    ValueAndGrad,
+    broadcast_weight,
+    differentiable,
+    reduce_value_and_grad,
+)
+from crossentropy._agnostic._options import (
+    check_alpha_scalar,
+    check_clip,
+    check_gamma,
+    check_ignore_index,
+    check_label_smoothing,
+)
+from crossentropy._agnostic._targets import check_class_axis, class_shape, label_one_hot
 from crossentropy._array_api import Array, device, namespace
 from crossentropy._numerics import log_softmax, upcast
 from crossentropy._validation import (
@@ -19,27 +40,6 @@ from crossentropy._validation import (
     check_probabilities,
     check_reduction,
 )
-from crossentropy.losses._elementwise import (
-    clip_probabilities,
-    modulating_factor,
-    mul0,
-    ratio,
-    safe_log,
-)
-from crossentropy.losses._options import (
-    check_alpha_scalar,
-    check_clip,
-    check_gamma,
-    check_ignore_index,
-    check_label_smoothing,
-)
-from crossentropy.losses._reduce import (
-    ValueAndGrad,
-    broadcast_weight,
-    differentiable,
-    reduce_value_and_grad,
-)
-from crossentropy.losses._targets import check_class_axis, class_shape, label_one_hot
 
 __all__ = ["categorical_focal_loss", "softmax_focal_loss"]
 

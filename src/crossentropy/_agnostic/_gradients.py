@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from crossentropy._agnostic._elementwise import mul0
 from crossentropy._numerics import _finish
 from crossentropy._validation import Reduction, check_finite, check_nonnegative
-from crossentropy.losses._elementwise import mul0
 
 if TYPE_CHECKING:
     from crossentropy._array_api import Array

@@ -4,13 +4,21 @@ Both losses are elementwise: every entry of the input is one item (one independe
 yes/no prediction), as in :func:`torch.nn.functional.binary_cross_entropy`. The
 preparation of the inputs (:func:`prepare_binary`) and the weighting and reduction
 (:func:`finish_binary`) are shared with the binary focal losses
-(:mod:`crossentropy.losses._binary_focal`).
+(:mod:`crossentropy._agnostic._binary_focal`).
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from crossentropy._agnostic._elementwise import clip_probabilities, mul0, ratio, xlog1py
+from crossentropy._agnostic._gradients import (
+    ValueAndGrad,
+    broadcast_weight,
+    differentiable,
+    reduce_value_and_grad,
+)
+from crossentropy._agnostic._options import check_clip, check_label_smoothing
 from crossentropy._array_api import Array, namespace
 from crossentropy._numerics import log_sigmoid, sigmoid, upcast, xlogy
 from crossentropy._validation import (
@@ -19,14 +27,6 @@ from crossentropy._validation import (
     check_probabilities,
     check_reduction,
     check_same_shape,
-)
-from crossentropy.losses._elementwise import clip_probabilities, mul0, ratio, xlog1py
-from crossentropy.losses._options import check_clip, check_label_smoothing
-from crossentropy.losses._reduce import (
-    ValueAndGrad,
-    broadcast_weight,
-    differentiable,
-    reduce_value_and_grad,
 )
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits"]

@@ -1,0 +1,79 @@
+"""Softmax cross-entropy from logits and its gradient, generic over array libraries.
+
+This is the implementation that never dispatches: :func:`crossentropy.losses.softmax_cross_entropy`
+chooses between it and the fused kernels, and the kernels call it (never the public
+function) to recompute rows with non-finite logits exactly, so no call can loop back.
+"""
+
+from __future__ import annotations
+
+from crossentropy._agnostic._elementwise import mul0
+from crossentropy._agnostic._gradients import ValueAndGrad, reduce_value_and_grad
+from crossentropy._agnostic._targets import (
+    categorical_target,
+    check_class_axis,
+    minus_target,
+    target_total,
+    weighted_sum,
+)
+from crossentropy._array_api import Array, namespace
+from crossentropy._numerics import _softmax_parts, upcast
+from crossentropy._validation import Reduction, check_finite, check_reduction
+
+__all__ = ["generic_softmax_cross_entropy"]
+
+
+def generic_softmax_cross_entropy(
+    logits: Array,
+    target: Array,
+    *,
+    axis: int,
+    weight: Array | None,
+    sample_weight: Array | None,
+    ignore_index: int | None,
+    label_smoothing: float,
+    reduction: Reduction,
+    with_grad: bool,
+) -> ValueAndGrad:
+    """The loss (and, with ``with_grad``, its gradient) by array-API operations only.
+
+    The semantics and arguments of :func:`crossentropy.losses.softmax_cross_entropy`.
+    """
+    reduction = check_reduction(reduction)
+    xp, (logits, target, weight, sample_weight) = namespace(logits, target, weight, sample_weight)
+    axis = check_class_axis("logits", logits, axis)
+    check_finite(xp, "logits", logits, allow_inf=True)  # +-inf are limits; NaN is an error
+    x = upcast(xp, logits)  # half precision computes in float32
+    t = categorical_target(
+        xp,
+        target,
+        input_name="logits",
+        input_shape=tuple(x.shape),
+        axis=axis,
+        dtype=x.dtype,
+        weight=weight,
+        sample_weight=sample_weight,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+    )
+    # log softmax(x) = z - log s with z = x - max(x) <= 0 and s = sum(exp(z)) >= 1, so
+    #   -sum_c t_c log p_c = T log s - sum_c t_c z_c,   T = sum_c t_c,
+    # a sum of two non-negative terms (no cancellation) that never forms log p in full.
+    z, s = _softmax_parts(xp, x, axis)
+    total = target_total(xp, t)  # T, keepdims
+    spread = xp.squeeze(mul0(xp, total, xp.log(s)), axis=axis)  # an ignored item: 0
+    per_item = spread - weighted_sum(xp, t, z)
+    grad = None
+    if with_grad:
+        # Gradient. With t_c the item's target weights (smoothed, class- and
+        # sample-weighted, 0 if ignored), T = sum_c t_c and p = softmax(x):
+        #   L = -sum_c t_c log p_c = -sum_c t_c x_c + T logsumexp(x)
+        #   dL/dx_j = -t_j + T p_j = p_j T - t_j.
+        # It sums to zero over the classes (shift invariance), for any t. The reduction
+        # is linear in the per-item losses with constant weights: "sum"/"none" leave it
+        # as is, "mean" divides it by the sum of the item weights.
+        p = xp.exp(z) / s
+        grad = minus_target(xp, p * total, t)
+    return reduce_value_and_grad(
+        xp, logits, per_item, grad, reduction=reduction, item_weight=t.item_weight
+    )
