@@ -33,8 +33,8 @@ import torch.nn.functional as F  # noqa: N812  (PyTorch's own spelling)
 from torch import nn
 
 from crossentropy import kernels
-from crossentropy._validation import Reduction, check_reduction
 from crossentropy._agnostic._options import check_label_smoothing
+from crossentropy._validation import Reduction, check_reduction
 
 if TYPE_CHECKING:
     from collections.abc import Callable

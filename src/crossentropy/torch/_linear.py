@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 from crossentropy import kernels
-from crossentropy._validation import Reduction, check_reduction
 from crossentropy._agnostic._options import check_label_smoothing
+from crossentropy._validation import Reduction, check_reduction
 from crossentropy.torch._cross_entropy import (
     check_int,
     is_one,
