@@ -25,6 +25,7 @@ __all__ = [
     "check_reduction",
     "check_same_shape",
     "first_index",
+    "format_index",
     "found_any",
 ]
 
@@ -38,7 +39,8 @@ def first_index(mask: Array) -> tuple[int, ...]:
     return tuple(int(i) for i in found[0]) if len(found) else ()
 
 
-def _fmt_index(index: tuple[int, ...]) -> str:
+def format_index(index: tuple[int, ...]) -> str:
+    """``(1, 2)`` -> ``"[1, 2]"``: the index format of every message of the library."""
     return "[" + ", ".join(str(i) for i in index) + "]"
 
 
@@ -92,7 +94,7 @@ def check_finite(xp: Any, name: str, x: Array, *, allow_inf: bool = False) -> No
         value = to_numpy(x)[index]
         what = "NaN" if allow_inf else "finite values"
         expected = f"no {what}" if allow_inf else what
-        msg = f"{name} must contain {expected}; found {value} at index {_fmt_index(index)}"
+        msg = f"{name} must contain {expected}; found {value} at index {format_index(index)}"
         raise ValueError(msg)
 
 
@@ -104,7 +106,9 @@ def check_nonnegative(xp: Any, name: str, x: Array) -> None:
     if found_any(xp, bad):
         index = first_index(bad)
         value = to_numpy(x)[index]
-        msg = f"{name} must be non-negative and not NaN; found {value} at index {_fmt_index(index)}"
+        msg = (
+            f"{name} must be non-negative and not NaN; found {value} at index {format_index(index)}"
+        )
         raise ValueError(msg)
 
 
@@ -145,7 +149,7 @@ def check_probabilities(
     if found_any(xp, bad):
         index = first_index(bad)
         value = to_numpy(p)[index]
-        msg = f"{name} must contain {expected}; found {value} at index {_fmt_index(index)}"
+        msg = f"{name} must contain {expected}; found {value} at index {format_index(index)}"
         raise ValueError(msg)
     if axis is None or p.shape[axis] == 0:
         return
@@ -156,7 +160,7 @@ def check_probabilities(
         total = (
             float(to_numpy(totals)[index]) if index or totals.ndim == 0 else float(to_numpy(totals))
         )
-        where = f"at index {_fmt_index(index)} " if index else ""
+        where = f"at index {format_index(index)} " if index else ""
         kind = "exp(" + name + ")" if log else name
         msg = (
             f"{kind} must sum to 1 along axis {axis} (tolerance {tol:.3g}); the slice "
@@ -188,6 +192,6 @@ def check_labels(
         extra = f" or ignore_index={ignore_index}" if ignore_index is not None else ""
         msg = (
             f"{name} must be class indices in [0, {num_classes}){extra}; found {value} at "
-            f"index {_fmt_index(index)}"
+            f"index {format_index(index)}"
         )
         raise ValueError(msg)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crossentropy._array_api import Array, compute_dtype, namespace, to_numpy
-from crossentropy._validation import first_index
+from crossentropy._validation import first_index, format_index
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -25,18 +25,12 @@ __all__ = [
     "as_float",
     "finish",
     "first_bad",
-    "fmt_index",
     "ignore_fp_warnings",
     "numel",
     "pick",
     "torch_log_sigmoid",
     "torch_log_softmax",
 ]
-
-
-def fmt_index(index: tuple[int, ...]) -> str:
-    """``(1, 2)`` -> ``"[1, 2]"``, the index format of every message."""
-    return "[" + ", ".join(str(i) for i in index) + "]"
 
 
 @contextmanager
@@ -103,4 +97,4 @@ def first_bad(bad: Array, values: Array) -> tuple[str, Any]:
     """The index (formatted) and value of the first ``True`` of ``bad`` in ``values``."""
     index = first_index(bad)
     value = to_numpy(values)[index] if index else to_numpy(values)
-    return fmt_index(index), value
+    return format_index(index), value

@@ -22,24 +22,19 @@ from crossentropy._validation import (
     check_probabilities,
     default_tolerance,
     first_index,
+    format_index,
     found_any,
 )
 
 __all__ = [
     "check_tol",
     "finish",
-    "fmt_index",
     "log_ratio",
     "normalize_slices",
     "output_dtype",
     "prepare",
     "safe_exp",
 ]
-
-
-def fmt_index(index: tuple[int, ...]) -> str:
-    """``(1, 2)`` -> ``"[1, 2]"``, the index format of every message."""
-    return "[" + ", ".join(str(i) for i in index) + "]"
 
 
 def check_tol(tol: object) -> float | None:
@@ -137,7 +132,7 @@ def normalize_slices(
         squeezed = xp.squeeze(bad, axis=axis)
         index = first_index(squeezed) if squeezed.ndim else ()
         total = float(to_numpy(xp.squeeze(totals, axis=axis))[index])
-        where = f" at index {fmt_index(index)}" if index else ""
+        where = f" at index {format_index(index)}" if index else ""
         kind = "log-sum-exp" if log else "sum"
         msg = (
             f"{name} cannot be normalised: the {what}{where} along axis {axis} has {kind} {total!r}"

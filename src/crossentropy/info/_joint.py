@@ -15,12 +15,12 @@ from crossentropy._validation import (
     check_probabilities,
     default_tolerance,
     first_index,
+    format_index,
     found_any,
 )
 from crossentropy.info._common import (
     check_tol,
     finish,
-    fmt_index,
     log_ratio,
     normalize_slices,
     output_dtype,
@@ -62,7 +62,7 @@ def _prepare_joint(joint: Array, *, normalize: bool, tol: float | None) -> tuple
     if found_any(xp, off):
         index = first_index(off) if off.ndim else ()
         total = float(to_numpy(totals)[index])
-        where = f" at index {fmt_index(index)}" if index else ""
+        where = f" at index {format_index(index)}" if index else ""
         msg = (
             f"joint must sum to 1 over its last two axes (tolerance {tol:.3g}); the "
             f"table{where} sums to {total!r}. Pass normalize=True to renormalise "

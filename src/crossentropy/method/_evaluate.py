@@ -82,19 +82,8 @@ def evaluate(
         with ``vectorized=True``, or ``chunksize < 1``. Exceptions raised by the
         objective itself propagate unchanged.
 
-    Examples
-    --------
-    >>> from concurrent.futures import ThreadPoolExecutor
-    >>> import numpy as np
-    >>> from crossentropy.method._evaluate import evaluate
-    >>> x = np.array([[1.0, 2.0], [3.0, 4.0]])
-    >>> evaluate(lambda c: float(c @ c), x)
-    array([ 5., 25.])
-    >>> with ThreadPoolExecutor(2) as pool:
-    ...     evaluate(lambda c: float(c @ c), x, executor=pool)
-    array([ 5., 25.])
-    >>> evaluate(lambda batch: (batch**2).sum(axis=1), x, vectorized=True)
-    array([ 5., 25.])
+    Its behaviour is checked in ``tests/test_method_evaluate.py`` (a private helper
+    has no doctest: doctests show public paths only).
     """
     if isinstance(chunksize, bool) or not isinstance(chunksize, (int, np.integer)):
         msg = f"chunksize must be an int, got {type(chunksize).__name__} {chunksize!r}"

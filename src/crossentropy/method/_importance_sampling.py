@@ -266,7 +266,7 @@ def importance_sampling_estimate(
     --------
     :math:`P(Z \ge 4) = 3.17 \times 10^{-5}` for a standard normal, from :math:`N(4, 1)`:
 
-    >>> from crossentropy.method._families import Gaussian
+    >>> from crossentropy.method import Gaussian
     >>> est = importance_sampling_estimate(
     ...     lambda x: x[:, 0], Gaussian.standard(1), Gaussian([4.0], [1.0]), 4.0, rng=1
     ... )

@@ -296,8 +296,8 @@ def minimize(
     The sphere :math:`\lVert x - c \rVert^2` has its minimum 0 at :math:`c`:
 
     >>> import numpy as np
-    >>> from crossentropy.method._families import Gaussian
-    >>> from crossentropy.method._minimize import minimize
+    >>> from crossentropy.method import Gaussian
+    >>> from crossentropy.method import minimize
     >>> c = np.array([1.0, -2.0, 0.5])
     >>> result = minimize(
     ...     lambda x: ((x - c) ** 2).sum(axis=1), Gaussian(np.zeros(3), np.full(3, 5.0)),
@@ -424,8 +424,8 @@ def maximize(
     30, at ``y`` itself.
 
     >>> import numpy as np
-    >>> from crossentropy.method._families import Bernoulli
-    >>> from crossentropy.method._minimize import maximize
+    >>> from crossentropy.method import Bernoulli
+    >>> from crossentropy.method import maximize
     >>> y = np.random.default_rng(7).integers(0, 2, 30)
     >>> result = maximize(
     ...     lambda x: (x == y).sum(axis=1), Bernoulli.uniform(30), vectorized=True, rng=3

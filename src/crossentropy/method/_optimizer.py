@@ -160,8 +160,8 @@ class CrossEntropyOptimizer(Generic[F]):
     OneMax: find the 20-bit vector with the most ones (all ones, value 20).
 
     >>> import numpy as np
-    >>> from crossentropy.method._families import Bernoulli
-    >>> from crossentropy.method._optimizer import CrossEntropyOptimizer
+    >>> from crossentropy.method import Bernoulli
+    >>> from crossentropy.method import CrossEntropyOptimizer
     >>> optimizer = CrossEntropyOptimizer(Bernoulli.uniform(20), maximize=True, rng=0)
     >>> while not optimizer.stop():
     ...     candidates = optimizer.ask()

@@ -245,7 +245,7 @@ def estimate_rare_event(
     exceeds 2 with probability :math:`1.3425 \times 10^{-5}`.
 
     >>> import numpy as np
-    >>> from crossentropy.method._families import Exponential
+    >>> from crossentropy.method import Exponential
     >>> def shortest_path(x):
     ...     x1, x2, x3, x4, x5 = x.T
     ...     return np.minimum.reduce([x1 + x4, x1 + x3 + x5, x2 + x5, x2 + x3 + x4])

@@ -91,7 +91,7 @@ class DynamicSmoothing:
 
     Examples
     --------
-    >>> from crossentropy.method._schedule import DynamicSmoothing
+    >>> from crossentropy.method import DynamicSmoothing
     >>> schedule = DynamicSmoothing(beta=0.8, q=5)
     >>> schedule(1)
     0.8
@@ -152,7 +152,7 @@ class AdaptiveSampleSize:
 
     Examples
     --------
-    >>> from crossentropy.method._schedule import AdaptiveSampleSize
+    >>> from crossentropy.method import AdaptiveSampleSize
     >>> rule = AdaptiveSampleSize(minimum=100, maximum=500, growth=2.0)
     >>> rule.next_size(100, progressed=False), rule.next_size(400, progressed=False)
     (200, 500)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crossentropy import info
+from crossentropy._figures import new_figure
+from crossentropy._rule_of_thumb import BANDS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -24,30 +26,14 @@ __all__ = [
     "distributions_figure",
     "entropy_figure",
     "losses_figure",
-    "new_figure",
     "surprise_figure",
     "training_curves_figure",
 ]
 
+_NEEDED_FOR = "the tour's figures"  # named in the ImportError without matplotlib
 _CE = "#3b6fb6"
 _SQ = "#d1495b"
 _GREY = "#777777"
-
-
-def new_figure(figsize: tuple[float, float]) -> Figure:
-    """A new Figure with constrained layout, made without pyplot.
-
-    Raises
-    ------
-    ImportError
-        matplotlib is not installed; the message names the ``plot`` extra.
-    """
-    try:
-        from matplotlib.figure import Figure  # matplotlib is optional
-    except ImportError as error:
-        msg = "the tour's figures need matplotlib: pip install 'crossentropy[plot]'"
-        raise ImportError(msg) from error
-    return Figure(figsize=figsize, layout="constrained")
 
 
 def _tidy(ax: Axes) -> None:
@@ -57,7 +43,7 @@ def _tidy(ax: Axes) -> None:
 
 def surprise_figure(marked: Sequence[float]) -> Figure:
     """-log2 p over (0, 1], with the table's probabilities marked."""
-    figure = new_figure((6.4, 4.2))
+    figure = new_figure((6.4, 4.2), needed_for=_NEEDED_FOR)
     ax = figure.add_subplot()
     grid = np.linspace(0.004, 1.0, 500)
     ax.plot(grid, info.information(grid, base="bits"), color=_CE, lw=2, label="$-\\log_2 p$")
@@ -89,7 +75,7 @@ def entropy_figure(
     distributions: Mapping[str, Sequence[float]], bits: Mapping[str, float]
 ) -> Figure:
     """One bar chart per distribution, titled with its entropy in bits."""
-    figure = new_figure((3.2 * len(distributions), 3.6))
+    figure = new_figure((3.2 * len(distributions), 3.6), needed_for=_NEEDED_FOR)
     axes = figure.subplots(1, len(distributions), sharey=True, squeeze=False)[0]
     for ax, (name, probs) in zip(axes, distributions.items(), strict=True):
         labels = [f"x{i + 1}" for i in range(len(probs))]
@@ -107,7 +93,7 @@ def distributions_figure(
     labels: Sequence[str], p: Sequence[float], q: Sequence[float], caption: str
 ) -> Figure:
     """Grouped bars of the true distribution p and the model's q."""
-    figure = new_figure((6.0, 4.0))
+    figure = new_figure((6.0, 4.0), needed_for=_NEEDED_FOR)
     ax = figure.add_subplot()
     x = np.arange(len(labels))
     ax.bar(x - 0.2, p, width=0.4, color=_CE, label="p (true)")
@@ -123,7 +109,7 @@ def distributions_figure(
 
 def losses_figure(marked: Sequence[float]) -> Figure:
     """Cross-entropy -ln p and squared residual (1-p)^2 over p, and their slopes."""
-    figure = new_figure((10.0, 4.2))
+    figure = new_figure((10.0, 4.2), needed_for=_NEEDED_FOR)
     left, right = figure.subplots(1, 2)
     grid = np.linspace(0.01, 1.0, 500)
     left.plot(grid, info.information(grid), color=_CE, lw=2, label="cross-entropy $-\\ln p$")
@@ -157,7 +143,7 @@ def training_curves_figure(
     medians: Mapping[str, float],
 ) -> Figure:
     """Training loss (each loss on its own scale) and accuracy per epoch, one line per seed."""
-    figure = new_figure((10.0, 4.2))
+    figure = new_figure((10.0, 4.2), needed_for=_NEEDED_FOR)
     left, right = figure.subplots(1, 2)
     colours = {"cross_entropy": _CE, "squared": _SQ}
     names = {"cross_entropy": "cross-entropy", "squared": "squared error"}
@@ -198,27 +184,16 @@ def training_curves_figure(
     return figure
 
 
-#: The tutorial rule-of-thumb bands, in nats: (upper edge, word).
-_BANDS = (
-    (0.02, "great"),
-    (0.05, "right track"),
-    (0.20, "fine"),
-    (0.30, "in between"),
-    (1.00, "not great"),
-    (2.00, "terrible"),
-)
-
-
 def baselines_figure(cross_entropy: float, prior_entropy: float, n_classes: int) -> Figure:
     """The model's cross-entropy beside its two baselines, over the rule-of-thumb bands."""
-    figure = new_figure((8.4, 3.8))
+    figure = new_figure((8.4, 3.8), needed_for=_NEEDED_FOR)
     ax = figure.add_subplot()
     names = ["the model", "label frequencies\nH(prior)", f"uniform guess\nln {n_classes}"]
     values = [cross_entropy, prior_entropy, float(np.log(n_classes))]
     right = max(1.3, max(values) * 1.15)
     low = 0.0
     shades = ("#e6f0e0", "#f4f4f4")
-    for index, (high, word) in enumerate(_BANDS):
+    for index, (high, _, word, _) in enumerate(BANDS):
         ax.axvspan(low, high, color=shades[index % 2], zorder=0)
         shown = min(high, right) - low
         if shown >= 0.09:

@@ -29,7 +29,7 @@ def plain_text(step: StepResult) -> str:
 
     Examples
     --------
-    >>> from crossentropy.tour._types import StepResult, Table
+    >>> from crossentropy.tour import StepResult, Table
     >>> step = StepResult(4, "Labels", "Only the true class counts.",
     ...                   (Table("t", ("a", "bb"), (("1", "2"),)),), ())
     >>> print(plain_text(step))

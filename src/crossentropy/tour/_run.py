@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crossentropy._atomic import check_writable, write_atomically
+from crossentropy._figures import png_bytes
 from crossentropy.tour import _steps, _steps_models
 from crossentropy.tour._render import show_step
 from crossentropy.tour._types import StepResult
@@ -144,9 +144,7 @@ def run_tour(
 def _write_figures(draft: Draft, folder: Path, *, force: bool, dpi: int) -> tuple[Path, ...]:
     paths = []
     for name, draw in draft.figures.items():
-        figure = draw()
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+        data = png_bytes(draw(), dpi=dpi)
         folder.mkdir(parents=True, exist_ok=True)
-        paths.append(write_atomically(folder / name, buffer.getvalue(), force=force, what="figure"))
+        paths.append(write_atomically(folder / name, data, force=force, what="figure"))
     return tuple(paths)
