@@ -9,6 +9,7 @@ are skipped only for values that cannot be inspected, such as JAX tracers inside
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Literal
 
 import numpy as np
@@ -19,6 +20,7 @@ __all__ = [
     "Reduction",
     "check_axis",
     "check_finite",
+    "check_int",
     "check_labels",
     "check_nonnegative",
     "check_probabilities",
@@ -42,6 +44,25 @@ def first_index(mask: Array) -> tuple[int, ...]:
 def format_index(index: tuple[int, ...]) -> str:
     """``(1, 2)`` -> ``"[1, 2]"``: the index format of every message of the library."""
     return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def check_int(name: str, value: object, minimum: int | None = None) -> int:
+    """``value`` as an int if it is one (Python or NumPy; ``bool`` refused), ``>= minimum``.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not an integer (``1.0`` and ``True`` are not), naming ``name``.
+    ValueError
+        ``value < minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        msg = f"{name} must be an int, got {type(value).__name__} {value!r:.80}"
+        raise TypeError(msg)
+    if minimum is not None and value < minimum:
+        msg = f"{name} must be >= {minimum}, got {value}"
+        raise ValueError(msg)
+    return int(value)
 
 
 def found_any(xp: Any, mask: Array) -> bool:
@@ -189,9 +210,9 @@ def check_labels(
     if found_any(xp, bad):
         index = first_index(bad)
         value = int(to_numpy(labels)[index]) if index else int(to_numpy(labels))
-        extra = f" or ignore_index={ignore_index}" if ignore_index is not None else ""
+        or_ignored = f" or ignore_index={ignore_index}" if ignore_index is not None else ""
         msg = (
-            f"{name} must be class indices in [0, {num_classes}){extra}; found {value} at "
+            f"{name} must be class indices in [0, {num_classes}){or_ignored}; found {value} at "
             f"index {format_index(index)}"
         )
         raise ValueError(msg)

@@ -150,13 +150,13 @@ def measure(prepared: Prepared, *, repeat: int, warmup: int) -> dict[str, Any]:
         prepared.reset()
         seconds, result = _timed(prepared.run)
         times.append(seconds)
-    extra = meter.stop()
+    extra_peak = meter.stop()
     value, grad_check = prepared.finish(result)
     return {
         "status": "ok",
         "times": times,
         "warmup_times": warmup_times,
-        "extra_peak_bytes": extra,
+        "extra_peak_bytes": extra_peak,
         "rss_at_reset_bytes": meter.baseline,
         "peak_method": meter.method,
         "input_bytes": prepared.input_bytes,

@@ -223,9 +223,9 @@ def _integer_labels(xp: Any, y_true: Array, valid: Array | None, n_classes: int)
     bad = (labels < 0) | (labels >= n_classes)
     if check and found_any(xp, bad):
         where, value = first_bad(bad, labels)
-        extra = "" if valid is None else " or ignore_class"
+        or_ignored = "" if valid is None else " or ignore_class"
         msg = (
-            f"y_true must be class indices in [0, {n_classes}){extra}; found {value} at "
+            f"y_true must be class indices in [0, {n_classes}){or_ignored}; found {value} at "
             f"index {where}"
         )
         raise ValueError(msg)

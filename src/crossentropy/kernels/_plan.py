@@ -134,9 +134,9 @@ def plan_rows(
         out_of_range &= ~ignored
     if out_of_range.any():
         index = int(np.flatnonzero(out_of_range)[0])
-        extra = f" or ignore_index={ignore}" if ignore is not None else ""
+        or_ignored = f" or ignore_index={ignore}" if ignore is not None else ""
         msg = (
-            f"labels must be class indices in [0, {num_classes}){extra}; found {lab[index]} "
+            f"labels must be class indices in [0, {num_classes}){or_ignored}; found {lab[index]} "
             f"at index [{index}]"
         )
         raise ValueError(msg)

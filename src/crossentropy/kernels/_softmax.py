@@ -222,11 +222,11 @@ def softmax_cross_entropy_with_grad(
     loss = np.empty(x.shape[0])
     lse = np.empty(x.shape[0])
     scale = grad_scale(plan)
-    extra = (weight, sample_weight, label_smoothing)
+    row_options = (weight, sample_weight, label_smoothing)
     # The kernels leave the gradient of a row with a non-finite lse unwritten, so even in
     # place its logits are still there for the exact path to recompute it.
     _backend(backend).forward_backward(x, plan, scale, grad, loss, lse)
-    _patch_nonfinite(x, plan, loss, lse, grad, scale, extra)
+    _patch_nonfinite(x, plan, loss, lse, grad, scale, row_options)
     if grad.dtype != out_dtype:
         with np.errstate(over="ignore"):
             grad = grad.astype(out_dtype)
@@ -254,7 +254,7 @@ def _patch_nonfinite(  # noqa: PLR0917
     lse: np.ndarray,
     grad: np.ndarray | None,
     scale: float,
-    extra: tuple[Any, Any, float],
+    row_options: tuple[Any, Any, float],
 ) -> None:
     """Recompute rows whose log-sum-exp is not finite with the exact library path.
 
@@ -272,7 +272,7 @@ def _patch_nonfinite(  # noqa: PLR0917
         msg = f"logits must contain no NaN; found nan at index [{rows[r]}, {c}]"
         raise InvalidInputError(msg)
 
-    weight, sample_weight, label_smoothing = extra
+    weight, sample_weight, label_smoothing = row_options
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)[rows]
     # "none" with the gradient: each row's loss, and the gradient of their sum (row i's
     # slice is row i's own gradient).

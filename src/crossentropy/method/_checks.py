@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from crossentropy._validation import check_int
+
 __all__ = [
     "as_generator",
     "check_count",
@@ -30,13 +32,7 @@ def as_generator(rng: object) -> np.random.Generator:
 
 def check_count(name: str, value: object, minimum: int) -> int:
     """``value`` as an int if it is one (``bool`` refused) and ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"{name} must be an int, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    if value < minimum:
-        msg = f"{name} must be >= {minimum}, got {value}"
-        raise ValueError(msg)
-    return int(value)
+    return check_int(name, value, minimum)
 
 
 def optional_count(name: str, value: object, minimum: int) -> int | None:

@@ -23,7 +23,6 @@ rows. The kernel computes the loss and this gradient in one pass; backward only 
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ from torch import nn
 
 from crossentropy import kernels
 from crossentropy._agnostic._options import check_label_smoothing
-from crossentropy._validation import Reduction, check_reduction
+from crossentropy._validation import Reduction, check_int, check_reduction
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,14 +49,6 @@ _PLAIN_TENSORS = (torch.Tensor, nn.Parameter)
 # --------------------------------------------------------------------------------------
 # Argument checks and helpers shared with the linear + cross-entropy loss
 # --------------------------------------------------------------------------------------
-
-
-def check_int(name: str, value: object) -> int:
-    """Return ``value`` as an ``int``; ``TypeError`` naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        msg = f"{name} must be an int, got {type(value).__name__} {value!r:.80}"
-        raise TypeError(msg)
-    return int(value)
 
 
 def check_bool(name: str, value: object) -> bool:

@@ -32,9 +32,8 @@ from torch import nn
 
 from crossentropy import kernels
 from crossentropy._agnostic._options import check_label_smoothing
-from crossentropy._validation import Reduction, check_reduction
+from crossentropy._validation import Reduction, check_int, check_reduction
 from crossentropy.torch._cross_entropy import (
-    check_int,
     is_one,
     is_plain_tensor,
     loss_dtype,

@@ -266,21 +266,22 @@ def _coordinates(path: str | os.PathLike[str], parsed: _Parsed, n: int, dim: int
     return coords
 
 
-def _matrix_positions(fmt: str, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-    """Row and column of each successive entry of an explicit matrix in format ``fmt``."""
-    if fmt == "FULL_MATRIX":
+def _matrix_positions(matrix_format: str, n: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Row and column of each successive entry of an explicit matrix in format ``matrix_format``."""
+    if matrix_format == "FULL_MATRIX":
         rows, cols = np.divmod(np.arange(n * n), n)
         return rows, cols
     # a COL format of the upper (lower) triangle lists the lower (upper) one row-wise
     swap = {"UPPER_COL": "LOWER_ROW", "LOWER_COL": "UPPER_ROW"}
     swap |= {"UPPER_DIAG_COL": "LOWER_DIAG_ROW", "LOWER_DIAG_COL": "UPPER_DIAG_ROW"}
-    transposed = fmt in swap
-    fmt = swap.get(fmt, fmt)
-    diag = "DIAG" in fmt
+    transposed = matrix_format in swap
+    matrix_format = swap.get(matrix_format, matrix_format)
+    diag = "DIAG" in matrix_format
+    upper = matrix_format.startswith("UPPER")
     pairs = [
         (i, j)
         for i in range(n)
-        for j in (range(i if diag else i + 1, n) if fmt.startswith("UPPER") else range(i + diag))
+        for j in (range(i if diag else i + 1, n) if upper else range(i + diag))
     ]
     rows = np.array([p[0] for p in pairs], dtype=np.intp)
     cols = np.array([p[1] for p in pairs], dtype=np.intp)
@@ -289,28 +290,28 @@ def _matrix_positions(fmt: str, n: int) -> tuple[NDArray[np.intp], NDArray[np.in
 
 def _explicit(path: str | os.PathLike[str], parsed: _Parsed, n: int, asymmetric: bool) -> NDArray:
     value, line = _required(path, parsed, "EDGE_WEIGHT_FORMAT")
-    fmt = value.upper()
-    if fmt not in MATRIX_FORMATS:
+    matrix_format = value.upper()
+    if matrix_format not in MATRIX_FORMATS:
         choices = ", ".join(MATRIX_FORMATS)
         raise file_error(path, line, f"EDGE_WEIGHT_FORMAT must be one of {choices}, got {value!r}")
-    if asymmetric and fmt != "FULL_MATRIX":
+    if asymmetric and matrix_format != "FULL_MATRIX":
         raise file_error(path, line, f"an ATSP needs EDGE_WEIGHT_FORMAT FULL_MATRIX, got {value!r}")
     if "EDGE_WEIGHT_SECTION" not in parsed.sections:
         raise file_error(path, None, "EDGE_WEIGHT_SECTION is missing")
     tokens = parsed.sections["EDGE_WEIGHT_SECTION"]
-    rows, cols = _matrix_positions(fmt, n)
+    rows, cols = _matrix_positions(matrix_format, n)
     if len(tokens) != rows.size:
         raise file_error(
             path,
             parsed.section_lines["EDGE_WEIGHT_SECTION"],
-            f"EDGE_WEIGHT_SECTION in {fmt} for DIMENSION {n} must hold {rows.size} numbers, "
-            f"found {len(tokens)}",
+            f"EDGE_WEIGHT_SECTION in {matrix_format} for DIMENSION {n} must hold "
+            f"{rows.size} numbers, found {len(tokens)}",
         )
     values = np.array([_number(path, t, ln, "an edge weight") for t, ln in tokens])
     integral = bool(np.all(values == np.round(values)))
     matrix = np.zeros((n, n), dtype=np.int64 if integral else np.float64)
     matrix[rows, cols] = values
-    if fmt != "FULL_MATRIX":
+    if matrix_format != "FULL_MATRIX":
         matrix[cols, rows] = values
     return matrix
 
