@@ -16,7 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-import crossentropy.torch._linear as lin  # noqa: E402
+import crossentropy.torch._linear_chunks as lin  # noqa: E402
 from crossentropy import kernels  # noqa: E402
 from crossentropy.torch import LinearCrossEntropyLoss, linear_cross_entropy  # noqa: E402
 
@@ -29,9 +29,9 @@ def step(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     if request.param == "kernel":
         if not kernels.numba_available():
             pytest.skip("numba is not installed: the kernel step is not the CPU default")
-        assert lin._select_step(torch.device("cpu")) is lin._chunk_step_kernel
+        assert lin.select_step(torch.device("cpu")) is lin._chunk_step_kernel
     else:
-        monkeypatch.setattr(lin, "_select_step", lambda device: lin._chunk_step_torch)
+        monkeypatch.setattr(lin, "select_step", lambda device: lin._chunk_step_torch)
     return str(request.param)
 
 
@@ -319,13 +319,13 @@ def test_no_grad_path(step: str) -> None:
 def test_logits_are_never_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every chunk step sees at most chunk_size rows, and together they cover N once."""
     seen: list[int] = []
-    inner = lin._select_step(torch.device("cpu"))
+    inner = lin.select_step(torch.device("cpu"))
 
     def spy(logits: Any, labels: Any, scale: Any, opts: Any) -> Any:
         seen.append(logits.shape[0])
         return inner(logits, labels, scale, opts)
 
-    monkeypatch.setattr(lin, "_select_step", lambda device: spy)
+    monkeypatch.setattr(lin, "select_step", lambda device: spy)
     hidden, weight, b, labels = make(13)
     run(linear_cross_entropy, hidden, weight, b, labels, chunk_size=5)
     assert seen == [5, 5, 3]  # forward only: backward just scales the saved gradients
@@ -396,7 +396,7 @@ def test_module() -> None:
 def test_cuda_matches_naive() -> None:
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
-    assert lin._select_step(torch.device("cuda")) is lin._chunk_step_torch
+    assert lin.select_step(torch.device("cuda")) is lin._chunk_step_torch
     hidden, weight, b, labels = (t.cuda() for t in make(64, 16, 300, torch.float32))
     for reduction in REDUCTIONS:
         kw = {"reduction": reduction, "label_smoothing": 0.1, "chunk_size": 24}

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-from crossentropy._array_api import Array, index_dtype, is_lazy, namespace
-from crossentropy._numerics import sigmoid
+from crossentropy._array_api import Array, index_dtype, is_lazy
 from crossentropy._validation import check_axis, found_any
 from crossentropy.compat._common import (
     as_float,
@@ -17,81 +15,25 @@ from crossentropy.compat._common import (
     torch_log_sigmoid,
     torch_log_softmax,
 )
+from crossentropy.compat._keras_common import (
+    EPSILON,
+    check_rank,
+    check_same_shape,
+    clipped_log_probs,
+    prepare,
+    smooth_categorical,
+    torch_bce,
+    warn_single_class,
+)
 
 __all__ = [
     "EPSILON",
     "binary_crossentropy",
-    "binary_focal_crossentropy",
     "categorical_crossentropy",
-    "categorical_focal_crossentropy",
     "kl_divergence",
     "sparse_categorical_crossentropy",
     "sparse_categorical_crossentropy_with_mask",
 ]
-
-#: Keras' fuzz factor ``keras.config.epsilon()`` (its default; not a global switch here).
-EPSILON = 1e-7
-
-
-# --- shared pieces -------------------------------------------------------------------
-
-
-def _prepare(y_true: Array, y_pred: Array) -> tuple[Any, Array, Array, Any]:
-    """Namespace, ``y_true`` and ``y_pred`` in the compute dtype, and the output dtype."""
-    xp, (yt, yp) = namespace(y_true, y_pred)
-    ypc = as_float(xp, yp)
-    out_dtype = yp.dtype if xp.isdtype(yp.dtype, "real floating") else ypc.dtype
-    return xp, yt, ypc, out_dtype
-
-
-def _check_same_shape(y_true: Array, y_pred: Array) -> None:
-    if tuple(y_true.shape) != tuple(y_pred.shape):
-        msg = (
-            f"y_true and y_pred must have the same shape, got {tuple(y_true.shape)} and "
-            f"{tuple(y_pred.shape)}"
-        )
-        raise ValueError(msg)
-
-
-def _check_rank(y_pred: Array) -> None:
-    if y_pred.ndim < 1:
-        msg = "y_pred must have at least 1 dimension (the classes), got a 0-d array"
-        raise ValueError(msg)
-
-
-def _warn_single_class(name: str, y_pred: Array) -> None:
-    if y_pred.shape[-1] == 1:
-        warnings.warn(
-            f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) with "
-            f"num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. Consider using "
-            f"'binary_crossentropy' if you only have 2 classes.",
-            SyntaxWarning,  # Keras' category
-            stacklevel=3,
-        )
-
-
-def _smooth_categorical(xp: Any, y_true: Array, label_smoothing: float) -> Array:
-    # Keras: y * (1 - e) + e / C with C = y_true.shape[-1] (the last axis, whatever
-    # `axis` is), the division done in the data's dtype.
-    num_classes = xp.full_like(y_true, float(y_true.shape[-1]))
-    return y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
-
-
-def _clipped_log_probs(xp: Any, y_pred: Array, axis: int) -> Array:
-    """``log(clip(y_pred / sum(y_pred), eps, 1 - eps))``: Keras' probability path."""
-    output = y_pred / xp.sum(y_pred, axis=axis, keepdims=True)
-    return xp.log(xp.clip(output, EPSILON, 1.0 - EPSILON))
-
-
-def _torch_bce(xp: Any, y_true: Array, probs: Array) -> Array:
-    """``torch.nn.functional.binary_cross_entropy`` elementwise, on clipped ``probs``."""
-    floor = xp.full_like(probs, -100.0)
-    return (y_true - 1) * xp.maximum(xp.log1p(-probs), floor) - y_true * xp.maximum(
-        xp.log(probs), floor
-    )
-
-
-# --- per-sample functions -------------------------------------------------------------
 
 
 def categorical_crossentropy(
@@ -149,19 +91,19 @@ def categorical_crossentropy(
     >>> categorical_crossentropy(y_true, np.array([[0.0, 1.0], [0.5, 0.5]])).tolist()
     [1.0000000494736474e-07, 0.6931471805599453]
     """
-    xp, yt, yp, out_dtype = _prepare(y_true, y_pred)
+    xp, yt, yp, out_dtype = prepare(y_true, y_pred)
     yt = as_float(xp, yt, yp.dtype)
-    _check_rank(yp)
-    _warn_single_class("categorical_crossentropy", yp)
-    _check_same_shape(yt, yp)
+    check_rank(yp)
+    warn_single_class("categorical_crossentropy", yp)
+    check_same_shape(yt, yp)
     axis = check_axis(axis, yp.ndim)
     with ignore_fp_warnings():
         if label_smoothing:
-            yt = _smooth_categorical(xp, yt, label_smoothing)
+            yt = smooth_categorical(xp, yt, label_smoothing)
         if from_logits:
             log_prob = torch_log_softmax(xp, yp, axis)
         else:
-            log_prob = _clipped_log_probs(xp, yp, axis)
+            log_prob = clipped_log_probs(xp, yp, axis)
         result = -xp.sum(yt * log_prob, axis=axis)
     return finish(xp, result, out_dtype)
 
@@ -176,7 +118,7 @@ def sparse_categorical_crossentropy_with_mask(
     axis: int,
 ) -> tuple[Array, Array | None]:
     """Per-sample sparse CE and the mask of non-ignored items (``None`` without one)."""
-    _check_rank(y_pred)
+    check_rank(y_pred)
     if y_true.ndim == y_pred.ndim and y_true.shape[axis] == 1:
         y_true = xp.squeeze(y_true, axis=axis)
     class_axis = check_axis(axis, y_pred.ndim)
@@ -193,7 +135,7 @@ def sparse_categorical_crossentropy_with_mask(
         if from_logits:
             log_prob = torch_log_softmax(xp, y_pred, class_axis)
         else:
-            log_prob = _clipped_log_probs(xp, y_pred, class_axis)
+            log_prob = clipped_log_probs(xp, y_pred, class_axis)
         result = -pick(xp, log_prob, labels, class_axis)
     if valid is not None:
         result = xp.where(valid, result, xp.zeros_like(result))
@@ -279,7 +221,7 @@ def sparse_categorical_crossentropy(
     ...                                 ignore_class=-1).round(4).tolist()
     [0.0513, 0.0]
     """
-    xp, yt, yp, out_dtype = _prepare(y_true, y_pred)
+    xp, yt, yp, out_dtype = prepare(y_true, y_pred)
     result, _ = sparse_categorical_crossentropy_with_mask(
         xp, yt, yp, from_logits=from_logits, ignore_class=ignore_class, axis=axis
     )
@@ -336,9 +278,9 @@ def binary_crossentropy(
     >>> binary_crossentropy(y_true, y_pred).round(4).tolist()
     [0.9163, 0.7136]
     """
-    xp, yt, yp, out_dtype = _prepare(y_true, y_pred)
+    xp, yt, yp, out_dtype = prepare(y_true, y_pred)
     yt = as_float(xp, yt, yp.dtype)
-    _check_same_shape(yt, yp)
+    check_same_shape(yt, yp)
     axis = check_axis(axis, yp.ndim)
     with ignore_fp_warnings():
         if label_smoothing:
@@ -346,166 +288,8 @@ def binary_crossentropy(
         if from_logits:
             elementwise = (1 - yt) * yp - torch_log_sigmoid(xp, yp)
         else:
-            elementwise = _torch_bce(xp, yt, xp.clip(yp, EPSILON, 1.0 - EPSILON))
+            elementwise = torch_bce(xp, yt, xp.clip(yp, EPSILON, 1.0 - EPSILON))
         result = xp.mean(elementwise, axis=axis)
-    return finish(xp, result, out_dtype)
-
-
-def binary_focal_crossentropy(  # noqa: PLR0917 - Keras' positional signature
-    y_true: Array,
-    y_pred: Array,
-    apply_class_balancing: bool = False,
-    alpha: float = 0.25,
-    gamma: float = 2.0,
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-    axis: int = -1,
-) -> Array:
-    r"""``keras.losses.binary_focal_crossentropy``: focal BCE averaged over ``axis``.
-
-    Mirrors Keras 3.15: the focal factor :math:`(1 - p_t)^\gamma` uses the *unclipped*
-    probability, the cross-entropy the clipped one; ``alpha`` weighs positives only
-    with ``apply_class_balancing=True``.
-
-    Parameters
-    ----------
-    y_true : array
-        Targets in ``[0, 1]``, the shape of ``y_pred``.
-    y_pred : array
-        Probabilities or, with ``from_logits=True``, logits.
-    apply_class_balancing : bool, default False
-        Weigh positives by ``alpha`` and negatives by ``1 - alpha``.
-    alpha : float, default 0.25
-        The positive-class weight (only with ``apply_class_balancing``).
-    gamma : float, default 2.0
-        Focusing parameter; 0 gives :func:`binary_crossentropy`.
-    from_logits : bool, default False
-        Whether ``y_pred`` holds logits.
-    label_smoothing : float, default 0.0
-        Targets move toward 0.5 as in :func:`binary_crossentropy`.
-    axis : int, default -1
-        The axis to average over.
-
-    Returns
-    -------
-    array
-        ``y_pred``'s shape without ``axis``.
-
-    Raises
-    ------
-    ValueError
-        If the shapes differ or ``axis`` is out of range.
-
-    Notes
-    -----
-    With :math:`p = \sigma(x)` from logits, :math:`p_t = y p + (1-y)(1-p)`:
-    :math:`\ell = w\,(1 - p_t)^\gamma\,\mathrm{BCE}(y, \operatorname{clip}(p))`, with
-    :math:`w = y\alpha + (1-y)(1-\alpha)` under class balancing, else 1.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> y_true, y_pred = np.array([[0, 1], [0, 0]]), np.array([[0.6, 0.4], [0.4, 0.6]])
-    >>> binary_focal_crossentropy(y_true, y_pred, gamma=2).round(4).tolist()
-    [0.3299, 0.2058]
-    """
-    xp, yt, yp, out_dtype = _prepare(y_true, y_pred)
-    yt = as_float(xp, yt, yp.dtype)
-    _check_same_shape(yt, yp)
-    axis = check_axis(axis, yp.ndim)
-    with ignore_fp_warnings():
-        if label_smoothing:
-            yt = yt * (1.0 - label_smoothing) + 0.5 * label_smoothing
-        if from_logits:
-            yp = sigmoid(yp)
-        bce = _torch_bce(xp, yt, xp.clip(yp, EPSILON, 1.0 - EPSILON))
-        p_t = yt * yp + (1 - yt) * (1 - yp)
-        focal = (1.0 - p_t) ** gamma * bce
-        if apply_class_balancing:
-            focal = (yt * alpha + (1 - yt) * (1 - alpha)) * focal
-        result = xp.mean(focal, axis=axis)
-    return finish(xp, result, out_dtype)
-
-
-def categorical_focal_crossentropy(  # noqa: PLR0917 - Keras' positional signature
-    y_true: Array,
-    y_pred: Array,
-    alpha: float | Array = 0.25,
-    gamma: float = 2.0,
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-    axis: int = -1,
-) -> Array:
-    r"""``keras.losses.categorical_focal_crossentropy``: per-sample focal CE.
-
-    Mirrors Keras 3.15: ``y_pred`` (softmax of the logits with ``from_logits=True``) is
-    renormalised and clipped to ``[1e-7, 1 - 1e-7]``; every class term is weighted by
-    ``alpha * (1 - p_c)^gamma``.
-
-    Parameters
-    ----------
-    y_true : array, shape (..., C)
-        One-hot (or soft) targets, the shape of ``y_pred``.
-    y_pred : array, shape (..., C)
-        Probabilities or, with ``from_logits=True``, logits.
-    alpha : float or array of shape (C,), default 0.25
-        Class weight(s), broadcast against the last axis.
-    gamma : float, default 2.0
-        Focusing parameter.
-    from_logits : bool, default False
-        Whether ``y_pred`` holds logits.
-    label_smoothing : float, default 0.0
-        As in :func:`categorical_crossentropy`.
-    axis : int, default -1
-        The class axis.
-
-    Returns
-    -------
-    array
-        One loss per sample.
-
-    Raises
-    ------
-    ValueError
-        If the shapes differ or ``y_pred`` is 0-d.
-
-    Warns
-    -----
-    SyntaxWarning
-        When the last axis has size 1 (Keras' warning).
-
-    Notes
-    -----
-    :math:`\sum_c -\alpha_c (1 - p_c)^\gamma\, y_c \log p_c` with
-    :math:`p = \operatorname{clip}(q / \sum_j q_j)`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> y_true = np.array([[0, 1, 0], [0, 0, 1]])
-    >>> y_pred = np.array([[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])
-    >>> categorical_focal_crossentropy(y_true, y_pred).round(6).tolist()
-    [0.000263, 0.675912]
-    """
-    xp, yt, yp, out_dtype = _prepare(y_true, y_pred)
-    yt = as_float(xp, yt, yp.dtype)
-    _check_rank(yp)
-    _warn_single_class("categorical_focal_crossentropy", yp)
-    _check_same_shape(yt, yp)
-    axis = check_axis(axis, yp.ndim)
-    _, (_, alpha_arr) = namespace(yp, alpha)
-    alpha_arr = as_float(xp, alpha_arr, yp.dtype)
-    with ignore_fp_warnings():
-        if label_smoothing:
-            yt = _smooth_categorical(xp, yt, label_smoothing)
-        if from_logits:
-            shifted = xp.exp(yp - xp.max(yp, axis=axis, keepdims=True))
-            yp = shifted * (1.0 / xp.sum(shifted, axis=axis, keepdims=True))
-        output = yp / xp.sum(yp, axis=axis, keepdims=True)
-        output = xp.clip(output, EPSILON, 1.0 - EPSILON)
-        cce = -yt * xp.log(output)
-        weighting = (1.0 - output) ** gamma * alpha_arr
-        result = xp.sum(weighting * cce, axis=axis)
     return finish(xp, result, out_dtype)
 
 
@@ -540,7 +324,7 @@ def kl_divergence(y_true: Array, y_pred: Array) -> Array:
     >>> kl_divergence(y_true, np.array([[0.5, 0.5], [0.9, 0.1]])).round(6).tolist()
     [0.693146, 0.510826]
     """
-    xp, yt, yp, out_dtype = _prepare(y_true, y_pred)
+    xp, yt, yp, out_dtype = prepare(y_true, y_pred)
     yt = as_float(xp, yt, yp.dtype)
     try:
         yt, yp = xp.broadcast_arrays(yt, yp)
@@ -550,7 +334,7 @@ def kl_divergence(y_true: Array, y_pred: Array) -> Array:
             f"not broadcast"
         )
         raise ValueError(msg) from exc
-    _check_rank(yp)
+    check_rank(yp)
     with ignore_fp_warnings():
         yt = xp.clip(yt, EPSILON, 1.0)
         yp = xp.clip(yp, EPSILON, 1.0)

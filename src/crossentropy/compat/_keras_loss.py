@@ -8,11 +8,13 @@ from crossentropy._array_api import Array, namespace
 from crossentropy.compat._common import as_float, finish, ignore_fp_warnings, numel
 from crossentropy.compat._keras import (
     binary_crossentropy,
-    binary_focal_crossentropy,
     categorical_crossentropy,
-    categorical_focal_crossentropy,
     kl_divergence,
     sparse_categorical_crossentropy_with_mask,
+)
+from crossentropy.compat._keras_focal import (
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
 )
 
 __all__ = [

@@ -44,13 +44,15 @@ Examples
 """
 
 from crossentropy.compat._keras import (
-    EPSILON,
     binary_crossentropy,
-    binary_focal_crossentropy,
     categorical_crossentropy,
-    categorical_focal_crossentropy,
     kl_divergence,
     sparse_categorical_crossentropy,
+)
+from crossentropy.compat._keras_common import EPSILON
+from crossentropy.compat._keras_focal import (
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
 )
 from crossentropy.compat._keras_loss import (
     BinaryCrossentropy,

@@ -38,12 +38,11 @@ Examples
 0.175456
 """
 
-from crossentropy.compat._torch import (
+from crossentropy.compat._torch_categorical import cross_entropy, nll_loss
+from crossentropy.compat._torch_elementwise import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cross_entropy,
     kl_div,
-    nll_loss,
 )
 
 __all__ = [

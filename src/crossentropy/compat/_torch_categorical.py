@@ -1,95 +1,30 @@
-"""Implementation of :mod:`crossentropy.compat.torch` (see its docstring for the conventions)."""
+"""PyTorch's ``F.cross_entropy`` and ``F.nll_loss`` on any array library.
+
+Class indices (with class weights, ``ignore_index`` and label smoothing) and class
+probabilities, in PyTorch's operation order; see :mod:`crossentropy.compat.torch`.
+"""
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
-from crossentropy._array_api import Array, compute_dtype, namespace
-from crossentropy._validation import check_labels, check_probabilities
+from crossentropy._array_api import Array, namespace
+from crossentropy._validation import check_labels
 from crossentropy.compat._common import (
     as_float,
     finish,
     ignore_fp_warnings,
     numel,
     pick,
-    torch_log_sigmoid,
     torch_log_softmax,
 )
+from crossentropy.compat._torch_reduction import (
+    as_floating,
+    resolve_reduction,
+)
 
-__all__ = [
-    "binary_cross_entropy",
-    "binary_cross_entropy_with_logits",
-    "cross_entropy",
-    "kl_div",
-    "nll_loss",
-]
-
-_REDUCTIONS = ("none", "mean", "sum")
-
-
-# --- reductions ------------------------------------------------------------------
-
-
-def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
-    """PyTorch's ``_Reduction.legacy_get_string``, with its deprecation warning."""
-    average = True if size_average is None else size_average
-    reduced = True if reduce is None else reduce
-    if average and reduced:
-        reduction = "mean"
-    elif reduced:
-        reduction = "sum"
-    else:
-        reduction = "none"
-    warnings.warn(
-        f"size_average and reduce args will be deprecated, please use "
-        f"reduction='{reduction}' instead.",
-        UserWarning,
-        stacklevel=4,
-    )
-    return reduction
-
-
-def _check_reduction(reduction: object) -> str:
-    """PyTorch's ``_Reduction.get_enum``: 'none', 'mean', 'sum' ('elementwise_mean')."""
-    if reduction == "elementwise_mean":
-        warnings.warn(
-            "reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-            UserWarning,
-            stacklevel=4,
-        )
-        return "mean"
-    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        msg = f"reduction must be one of 'none', 'mean', 'sum', got {reduction!r}"
-        raise ValueError(msg)
-    return reduction
-
-
-def _resolve_reduction(reduction: str, size_average: bool | None, reduce: bool | None) -> str:
-    if size_average is not None or reduce is not None:
-        return _legacy_reduction(size_average, reduce)
-    return _check_reduction(reduction)
-
-
-def _reduce(xp: Any, loss: Array, reduction: str) -> Array:
-    """PyTorch's ``apply_loss_reduction``: the mean of no elements is ``nan``."""
-    if reduction == "none":
-        return loss
-    total = xp.sum(loss)
-    if reduction == "sum":
-        return total
-    return total / float(numel(loss.shape)) if numel(loss.shape) else total * math.nan
-
-
-# --- argument checks ---------------------------------------------------------------
-
-
-def _floating(xp: Any, x: Array) -> tuple[Array, Any]:
-    """``x`` in its compute dtype and the dtype of the result (the input's own)."""
-    xc = as_float(xp, x)
-    out_dtype = x.dtype if xp.isdtype(x.dtype, "real floating") else xc.dtype
-    return xc, out_dtype
+__all__ = ["cross_entropy", "nll_loss"]
 
 
 def _check_has_class_dim(x: Array) -> None:
@@ -142,17 +77,6 @@ def _check_label_smoothing(label_smoothing: float) -> None:
     if label_smoothing > 0.0 and not label_smoothing <= 1.0:
         msg = f"label_smoothing must be between 0.0 and 1.0, got {label_smoothing!r}"
         raise ValueError(msg)
-
-
-def _broadcast_to(xp: Any, name: str, value: Array, shape: tuple[int, ...], dtype: Any) -> Array:
-    try:
-        return xp.broadcast_to(as_float(xp, value, dtype), shape)
-    except (ValueError, RuntimeError) as exc:
-        msg = f"{name} of shape {tuple(value.shape)} does not broadcast to the input shape {shape}"
-        raise ValueError(msg) from exc
-
-
-# --- negative log-likelihood core ------------------------------------------------------
 
 
 def _nll(
@@ -343,10 +267,10 @@ def cross_entropy(  # noqa: PLR0917 - PyTorch's positional signature
     >>> float(cross_entropy(logits, np.array([-100, -100])))  # all ignored: 0 / 0
     nan
     """
-    reduction = _resolve_reduction(reduction, size_average, reduce)
+    reduction = resolve_reduction(reduction, size_average, reduce)
     xp, (x, t, w) = namespace(input, target, weight)
     _check_has_class_dim(x)
-    xc, out_dtype = _floating(xp, x)
+    xc, out_dtype = as_floating(xp, x)
     class_dim = 0 if xc.ndim == 1 else 1
     n_classes = xc.shape[class_dim]
     w = _class_weight(xp, w, n_classes, xc.dtype)
@@ -453,10 +377,10 @@ def nll_loss(  # noqa: PLR0917 - PyTorch's positional signature
     >>> round(float(nll_loss(logp, np.array([0, 2]), weight=np.array([1.0, 1.0, 3.0]))), 6)
     0.340644
     """
-    reduction = _resolve_reduction(reduction, size_average, reduce)
+    reduction = resolve_reduction(reduction, size_average, reduce)
     xp, (x, t, w) = namespace(input, target, weight)
     _check_has_class_dim(x)
-    xc, out_dtype = _floating(xp, x)
+    xc, out_dtype = as_floating(xp, x)
     class_dim = 0 if xc.ndim == 1 else 1
     n_classes = xc.shape[class_dim]
     w = _class_weight(xp, w, n_classes, xc.dtype)
@@ -466,257 +390,4 @@ def nll_loss(  # noqa: PLR0917 - PyTorch's positional signature
         result = _nll(
             xp, xc, t, w, ignore_index=ignore_index, reduction=reduction, class_dim=class_dim
         )
-    return finish(xp, result, out_dtype)
-
-
-def binary_cross_entropy(  # noqa: PLR0917 - PyTorch's positional signature
-    input: Array,
-    target: Array,
-    weight: Array | None = None,
-    size_average: bool | None = None,
-    reduce: bool | None = None,
-    reduction: str = "mean",
-) -> Array:
-    r"""``torch.nn.functional.binary_cross_entropy``: BCE from probabilities.
-
-    Mirrors PyTorch 2.13, including its clamp of each log at ``-100``: a probability of
-    exactly 0 or 1 on the wrong side costs 100 nats instead of ``inf``. (The core
-    :func:`crossentropy.losses.binary_cross_entropy` is exact and returns ``inf``.)
-
-    Parameters
-    ----------
-    input : array
-        Probabilities in ``[0, 1]``.
-    target : array, same shape as ``input``
-        Targets in ``[0, 1]`` (soft targets allowed).
-    weight : array, optional
-        Rescaling weights broadcast to ``input``'s shape (not a per-class weight).
-    size_average, reduce : bool, optional
-        Deprecated; mapped to ``reduction`` as PyTorch does (with its warning).
-    reduction : {'mean', 'sum', 'none'}, default 'mean'
-        ``'mean'`` is the plain elementwise mean (weights do not normalise it).
-
-    Returns
-    -------
-    array
-        A scalar, or the elementwise losses for ``reduction='none'``.
-
-    Raises
-    ------
-    ValueError
-        For shapes that differ, values outside ``[0, 1]`` or NaN (PyTorch raises
-        ``RuntimeError``), a weight that does not broadcast, or an unknown reduction.
-
-    Notes
-    -----
-    :math:`\ell = (y - 1)\max(\log(1 - x), -100) - y \max(\log x, -100)`, with
-    :math:`\log(1 - x)` computed as ``log1p(-x)``, as in PyTorch's CPU kernel.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> binary_cross_entropy(np.array([0.0, 0.9]), np.array([1.0, 1.0]),
-    ...                      reduction="none").round(6).tolist()
-    [100.0, 0.105361]
-    """
-    reduction = _resolve_reduction(reduction, size_average, reduce)
-    xp, (x, t, w) = namespace(input, target, weight)
-    if tuple(t.shape) != tuple(x.shape):
-        msg = (
-            f"target and input must have the same shape, got target {tuple(t.shape)} and "
-            f"input {tuple(x.shape)}"
-        )
-        raise ValueError(msg)
-    xc, out_dtype = _floating(xp, x)
-    tc = as_float(xp, t, xc.dtype)
-    check_probabilities(xp, "input", xc, axis=None)
-    check_probabilities(xp, "target", tc, axis=None)
-    with ignore_fp_warnings():
-        floor = -100.0  # PyTorch clamps each log at -100 so that log(0) stays finite
-        log_x = xp.maximum(xp.log(xc), xp.full_like(xc, floor))
-        log_1mx = xp.maximum(xp.log1p(-xc), xp.full_like(xc, floor))
-        loss = (tc - 1) * log_1mx - tc * log_x
-        if w is not None:
-            loss = loss * _broadcast_to(xp, "weight", w, tuple(xc.shape), xc.dtype)
-        result = _reduce(xp, loss, reduction)
-    return finish(xp, result, out_dtype)
-
-
-def binary_cross_entropy_with_logits(  # noqa: PLR0917 - PyTorch's positional signature
-    input: Array,
-    target: Array,
-    weight: Array | None = None,
-    size_average: bool | None = None,
-    reduce: bool | None = None,
-    reduction: str = "mean",
-    pos_weight: Array | None = None,
-) -> Array:
-    r"""``torch.nn.functional.binary_cross_entropy_with_logits``: BCE from logits.
-
-    Mirrors PyTorch 2.13, with its formula and operation order (stable for any finite
-    logit: ``1e300`` gives ``1e300``, not ``inf``).
-
-    Parameters
-    ----------
-    input : array
-        Logits.
-    target : array, same shape as ``input``
-        Targets, usually in ``[0, 1]`` (not checked, as in PyTorch).
-    weight : array, optional
-        Rescaling weights broadcast to ``input``'s shape.
-    size_average, reduce : bool, optional
-        Deprecated; mapped to ``reduction`` as PyTorch does (with its warning).
-    reduction : {'mean', 'sum', 'none'}, default 'mean'
-        ``'mean'`` is the plain elementwise mean.
-    pos_weight : array, optional
-        Weight of the positive term, broadcast along the last dimension (one per class
-        in multi-label problems).
-
-    Returns
-    -------
-    array
-        A scalar, or the elementwise losses for ``reduction='none'``.
-
-    Raises
-    ------
-    ValueError
-        For shapes that differ, weights that do not broadcast, or an unknown reduction.
-
-    Notes
-    -----
-    With :math:`\log\sigma(x) = \min(x, 0) - \log(1 + e^{-|x|})`:
-    :math:`\ell = (1 - y)\,x - (1 + (p - 1)\,y)\log\sigma(x)`, where :math:`p` is
-    ``pos_weight`` (1 when absent); this equals
-    :math:`-p\,y\log\sigma(x) - (1-y)\log\sigma(-x)`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x, y = np.array([-1e4, 0.0, 1e300]), np.array([1.0, 0.5, 0.0])
-    >>> binary_cross_entropy_with_logits(x, y, reduction="none").round(6).tolist()
-    [10000.0, 0.693147, 1e+300]
-    """
-    reduction = _resolve_reduction(reduction, size_average, reduce)
-    xp, (x, t, w, pw) = namespace(input, target, weight, pos_weight)
-    if tuple(t.shape) != tuple(x.shape):
-        msg = (
-            f"target and input must have the same shape, got target {tuple(t.shape)} and "
-            f"input {tuple(x.shape)}"
-        )
-        raise ValueError(msg)
-    xc, out_dtype = _floating(xp, x)
-    tc = as_float(xp, t, xc.dtype)
-    shape = tuple(xc.shape)
-    with ignore_fp_warnings():
-        log_sig = torch_log_sigmoid(xp, xc)
-        if pw is not None:
-            pwc = _broadcast_to(xp, "pos_weight", pw, shape, xc.dtype)
-            log_sig = log_sig * ((pwc - 1) * tc + 1)
-        loss = (1 - tc) * xc - log_sig
-        if w is not None:
-            loss = loss * _broadcast_to(xp, "weight", w, shape, xc.dtype)
-        result = _reduce(xp, loss, reduction)
-    return finish(xp, result, out_dtype)
-
-
-def _torch_xlogy(xp: Any, x: Array, y: Array) -> Array:
-    """``torch.xlogy``: ``0`` where ``x == 0`` (unless ``y`` is NaN), else ``x * log(y)``."""
-    zero = x == 0
-    safe_y = xp.where(zero, xp.ones_like(y), y)
-    out = xp.where(zero, xp.zeros_like(x), x * xp.log(safe_y))
-    return xp.where(xp.isnan(y), y, out)
-
-
-def kl_div(  # noqa: PLR0917 - PyTorch's positional signature
-    input: Array,
-    target: Array,
-    size_average: bool | None = None,
-    reduce: bool | None = None,
-    reduction: str = "mean",
-    log_target: bool = False,
-) -> Array:
-    r"""``torch.nn.functional.kl_div``: pointwise KL divergence, ``input`` in log space.
-
-    Mirrors PyTorch 2.13. Note the argument roles: ``input`` is the *model's*
-    log-probabilities :math:`\log q` and ``target`` the reference :math:`p`, so the
-    result is :math:`\mathrm{KL}(p \,\|\, q)` (the reverse of the argument order of
-    :func:`crossentropy.kl_divergence`).
-
-    Parameters
-    ----------
-    input : array
-        Log-probabilities :math:`\log q`.
-    target : array, broadcastable with ``input``
-        Probabilities :math:`p` (or :math:`\log p` with ``log_target=True``).
-    size_average, reduce : bool, optional
-        Deprecated; mapped to ``reduction`` as PyTorch does (with its warning).
-    reduction : {'mean', 'batchmean', 'sum', 'none'}, default 'mean'
-        ``'mean'`` divides by the number of *elements* and warns, as PyTorch does;
-        ``'batchmean'`` divides the sum by ``input.shape[0]`` (the true KL per sample).
-    log_target : bool, default False
-        Whether ``target`` is given in log space.
-
-    Returns
-    -------
-    array
-        A scalar, or the pointwise terms for ``reduction='none'``.
-
-    Raises
-    ------
-    ValueError
-        For an unknown reduction or shapes that do not broadcast.
-
-    Warns
-    -----
-    UserWarning
-        For ``reduction='mean'`` (PyTorch's advice to use ``'batchmean'``), and for
-        the legacy arguments.
-
-    Notes
-    -----
-    Pointwise :math:`p\log p - p\log q` with ``xlogy``'s convention
-    :math:`0 \log 0 = 0` (so a target of 0 costs nothing unless ``input`` is
-    ``-inf``, where ``0 * -inf`` gives NaN as in PyTorch), or
-    :math:`e^{t}(t - \log q)` for ``log_target=True``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> logq = np.log(np.array([[0.5, 0.5], [0.9, 0.1]]))
-    >>> p = np.array([[1.0, 0.0], [0.5, 0.5]])
-    >>> round(float(kl_div(logq, p, reduction="batchmean")), 6)
-    0.601986
-    """
-    if size_average is not None or reduce is not None:
-        base = _legacy_reduction(size_average, reduce)
-    else:
-        if reduction == "mean":
-            warnings.warn(
-                "reduction: 'mean' divides the total loss by both the batch size and the "
-                "support size.'batchmean' divides only by the batch size, and aligns with the "
-                "KL div math definition.'mean' will be changed to behave the same as "
-                "'batchmean' in the next major release.",
-                UserWarning,
-                stacklevel=2,
-            )
-        base = "sum" if reduction == "batchmean" else _check_reduction(reduction)
-    xp, (x, t) = namespace(input, target)
-    if xp.isdtype(x.dtype, "real floating") and xp.isdtype(t.dtype, "real floating"):
-        out_dtype = xp.result_type(x.dtype, t.dtype)  # PyTorch's type promotion
-    else:
-        out_dtype = compute_dtype(xp, x.dtype)
-    dtype = compute_dtype(xp, out_dtype)
-    xc, tc = as_float(xp, x, dtype), as_float(xp, t, dtype)
-    try:
-        xc, tc = xp.broadcast_arrays(xc, tc)
-    except (ValueError, RuntimeError) as exc:
-        msg = (
-            f"input of shape {tuple(x.shape)} and target of shape {tuple(t.shape)} do not broadcast"
-        )
-        raise ValueError(msg) from exc
-    with ignore_fp_warnings():
-        pointwise = xp.exp(tc) * (tc - xc) if log_target else _torch_xlogy(xp, tc, tc) - tc * xc
-        result = _reduce(xp, pointwise, base)
-        if reduction == "batchmean" and x.ndim != 0:
-            result = result / float(x.shape[0])
     return finish(xp, result, out_dtype)
