@@ -16,6 +16,7 @@ __all__ = [
     "check_count",
     "check_open_interval",
     "check_real",
+    "check_rng",
     "optional_count",
 ]
 
@@ -28,6 +29,23 @@ def as_generator(rng: object) -> np.random.Generator:
         return np.random.default_rng(rng)
     msg = f"rng must be a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
     raise TypeError(msg)
+
+
+def check_rng(rng: object) -> np.random.Generator:
+    """Return ``rng`` if it is a :class:`numpy.random.Generator`; never a seed.
+
+    The families' ``sample(n, rng)`` take a Generator only: a seed there would restart
+    the same stream at every call and give identical samples each iteration. The entry
+    points (``minimize``, ``estimate_rare_event``, ...) take a seed through
+    :func:`as_generator` and hand its one Generator down.
+    """
+    if not isinstance(rng, np.random.Generator):
+        msg = (
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+        raise TypeError(msg)
+    return rng
 
 
 def check_count(name: str, value: object, minimum: int) -> int:

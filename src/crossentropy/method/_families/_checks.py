@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from crossentropy.method._checks import check_count as shared_check_count
+from crossentropy.method._checks import check_rng
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -153,17 +154,6 @@ def check_tol(tol: float) -> float:
 def check_count(n: int, name: str = "n", *, minimum: int = 0) -> int:
     """Return ``n`` if it is an int ``>= minimum`` (``bool`` is refused)."""
     return shared_check_count(name, n, minimum)
-
-
-def check_rng(rng: object) -> np.random.Generator:
-    """Return ``rng`` if it is a :class:`numpy.random.Generator`."""
-    if not isinstance(rng, np.random.Generator):
-        msg = (
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
-        raise TypeError(msg)
-    return rng
 
 
 def check_same_family(
