@@ -10,7 +10,8 @@ without this package importing scikit-learn.
   :class:`MLPClassifier` (hidden layers, softmax output);
 * the optimisers :class:`SGD`, :class:`Momentum`, :class:`Adam` (explicit state);
 * the data sets :func:`load_iris` (bundled) and :func:`make_classification` (blobs);
-* :func:`ce_vs_squared`, the experiment comparing the two losses over many seeds.
+* :func:`ce_vs_squared`, the experiment comparing the two losses over many seeds, and
+  :func:`ce_vs_squared_figure`, its training-accuracy curves.
 
 Examples
 --------
@@ -24,6 +25,7 @@ True
 from crossentropy.models._base import BaseClassifier, NotFittedError
 from crossentropy.models._data import Dataset, load_iris, make_classification
 from crossentropy.models._experiment import ExperimentResult, LossSummary, ce_vs_squared
+from crossentropy.models._experiment_figure import ce_vs_squared_figure
 from crossentropy.models._logistic import LogisticRegression
 from crossentropy.models._mlp import MLPClassifier, MLPForward
 from crossentropy.models._optimizers import SGD, Adam, Momentum, Optimizer, OptimizerState
@@ -45,6 +47,7 @@ __all__ = [
     "OptimizerState",
     "SoftmaxRegression",
     "ce_vs_squared",
+    "ce_vs_squared_figure",
     "load_iris",
     "make_classification",
 ]
