@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crossentropy.cli import UsageError
+from crossentropy._cli_common import UsageError
 
 if TYPE_CHECKING:
     import argparse

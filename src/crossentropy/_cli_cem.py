@@ -28,7 +28,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from crossentropy._cli_cem_run import NoAnswerError, Setup, estimate, optimize, vector
-from crossentropy.cli import UsageError
+from crossentropy._cli_common import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -548,13 +548,13 @@ def _simulate(problem: Any, seed: int, slots: NDArray[Any]) -> NDArray[np.float6
 def _buffer(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from crossentropy.cli import _parse_distribution
+    from crossentropy._cli_common import parse_distribution
     from crossentropy.method import Categorical
     from crossentropy.method import problems as pb
 
     seed = _seed(args)
     _at_least("--total-buffer", args.total_buffer, 1)
-    rates = tuple(_parse_distribution(args.rates, "rates"))
+    rates = tuple(parse_distribution(args.rates, "rates"))
     problem = _load(
         pb.BufferAllocation, rates, args.total_buffer, args.jobs, replications=args.replications
     )

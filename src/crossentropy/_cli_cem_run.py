@@ -14,7 +14,7 @@ import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from crossentropy.cli import UsageError, _json_number
+from crossentropy._cli_common import UsageError, json_number
 
 if TYPE_CHECKING:
     import argparse
@@ -65,7 +65,7 @@ def vector(values: Any, digits: int = 4, limit: int = 10) -> str:
 def _jsonable(value: Any) -> Any:
     """``value`` with arrays as lists and non-finite floats as strings (JSON has neither)."""
     if isinstance(value, float):
-        return _json_number(float(value))
+        return json_number(float(value))
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

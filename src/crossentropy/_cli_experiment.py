@@ -12,7 +12,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from crossentropy.cli import UsageError
+from crossentropy._cli_common import UsageError
 
 if TYPE_CHECKING:
     import argparse

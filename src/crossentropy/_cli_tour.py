@@ -9,11 +9,10 @@ with ``--json``); figures go to ``--out`` and never replace a file without ``--f
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from crossentropy.cli import UsageError
+from crossentropy._cli_common import UsageError, json_number
 
 if TYPE_CHECKING:
     import argparse
@@ -72,10 +71,6 @@ def _console(as_json: bool) -> Any:
     return Console(highlight=False)
 
 
-def _json_number(value: float) -> float | str:
-    return value if math.isfinite(value) else str(value)
-
-
 def _as_dict(step: StepResult) -> dict[str, Any]:
     return {
         "number": step.number,
@@ -86,7 +81,7 @@ def _as_dict(step: StepResult) -> dict[str, Any]:
             for t in step.tables
         ],
         "figures": [str(path) for path in step.figures],
-        "numbers": {key: _json_number(value) for key, value in step.numbers.items()},
+        "numbers": {key: json_number(value) for key, value in step.numbers.items()},
     }
 
 

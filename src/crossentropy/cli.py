@@ -16,6 +16,7 @@ import sys
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from crossentropy._cli_common import UsageError, json_number, parse_distribution
 from crossentropy._version import __version__
 
 if TYPE_CHECKING:
@@ -34,27 +35,6 @@ _BASE_NAMES = {
     "dits": "dits",
     "dit": "dits",
 }
-
-
-class UsageError(Exception):
-    """Bad input on the command line: reported in one line, exit status 2."""
-
-
-def _parse_distribution(text: str, name: str) -> list[float]:
-    """Parse ``"0.4,0.4,0.2"`` (fractions such as ``1/3`` allowed) into floats."""
-    items = [item.strip() for item in text.replace(";", ",").split(",")]
-    if not text.strip() or any(not item for item in items):
-        msg = f"--{name} must be comma-separated numbers such as 0.4,0.4,0.2, got {text!r}"
-        raise UsageError(msg)
-    values: list[float] = []
-    for position, item in enumerate(items):
-        try:
-            value = float(Fraction(item))
-        except (ValueError, ZeroDivisionError):
-            msg = f"--{name}: entry {position} is not a number: {item!r}"
-            raise UsageError(msg) from None
-        values.append(value)
-    return values
 
 
 def _parse_base(text: str) -> str | float:
@@ -76,11 +56,6 @@ def _unit(base: str | float) -> str:
     return base if isinstance(base, str) else f"base-{base:g} units"
 
 
-def _json_number(value: float) -> float | str:
-    """JSON has no infinities: non-finite values are written as "inf", "-inf", "nan"."""
-    return value if math.isfinite(value) else str(value)
-
-
 def _fmt(value: float) -> str:
     return f"{value:.4f}" if math.isfinite(value) else str(value)
 
@@ -88,8 +63,8 @@ def _fmt(value: float) -> str:
 def _compute(args: argparse.Namespace) -> int:
     from crossentropy import info  # keep `--help` free of NumPy
 
-    p = _parse_distribution(args.p, "p")
-    q = _parse_distribution(args.q, "q") if args.q is not None else None
+    p = parse_distribution(args.p, "p")
+    q = parse_distribution(args.q, "q") if args.q is not None else None
     base = _parse_base(args.base)
     if q is not None and len(p) != len(q):
         msg = f"--p and --q must have the same length, got {len(p)} and {len(q)}"
@@ -125,7 +100,7 @@ def _compute(args: argparse.Namespace) -> int:
         )
     if args.json:
         payload: dict[str, Any] = {"unit": _unit(base), "p": p, "q": q}
-        payload.update({key: _json_number(value) for key, _, value in rows})
+        payload.update({key: json_number(value) for key, _, value in rows})
         print(json.dumps(payload, indent=2))
         return 0
     print(f"p = ({', '.join(f'{v:g}' for v in p)})")
@@ -268,19 +243,19 @@ def build_parser() -> argparse.ArgumentParser:
     examples.add_argument("--json", action="store_true", help="machine-readable output")
     examples.set_defaults(handler=_examples)
 
-    from crossentropy._cli_cem import add_cem_parser  # it imports this module
+    from crossentropy._cli_cem import add_cem_parser
 
     add_cem_parser(commands)
-    from crossentropy._cli_bench import add_bench_parser  # it imports this module
+    from crossentropy._cli_bench import add_bench_parser
 
     add_bench_parser(commands)
-    from crossentropy._cli_score import add_score_parser  # it imports this module
+    from crossentropy._cli_score import add_score_parser
 
     add_score_parser(commands)
-    from crossentropy._cli_tour import add_tour_parser  # it imports this module
+    from crossentropy._cli_tour import add_tour_parser
 
     add_tour_parser(commands)
-    from crossentropy._cli_experiment import add_experiment_parser  # it imports this module
+    from crossentropy._cli_experiment import add_experiment_parser
 
     add_experiment_parser(commands)
     return parser
