@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from typing import TYPE_CHECKING, Any
 
 from crossentropy._cli_common import UsageError
@@ -117,7 +118,7 @@ def _print_table(result: Any) -> None:
     for name, summary in result.results.items():
         low, high = summary.quartiles()
         losses = summary.final_log_loss
-        spread = float(_std(losses))
+        spread = statistics.stdev(losses) if len(losses) > 1 else 0.0
         print(
             f"  {name:<14} {summary.reached:>3}/{result.seeds:<4} "
             f"{_fmt(summary.median_epochs):>14} "
@@ -127,36 +128,10 @@ def _print_table(result: Any) -> None:
         )
 
 
-def _std(values: tuple[float, ...]) -> float:
-    if len(values) < 2:
-        return 0.0
-    mean = sum(values) / len(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
 def _plot(results: list[Any], path: str, *, force: bool) -> None:
-    import io
-
-    import numpy as np
-    from matplotlib.figure import Figure
-
+    from crossentropy._figures import png_bytes
+    from crossentropy.models import ce_vs_squared_figure
     from crossentropy.scoring import write_atomically
 
-    figure = Figure(figsize=(6 * len(results), 4.2), layout="constrained")
-    axes = figure.subplots(1, len(results), squeeze=False)[0]
-    for ax, result in zip(axes, results, strict=True):
-        for (name, summary), color in zip(result.results.items(), ("C0", "C3"), strict=False):
-            epochs = np.arange(1, summary.curves.shape[1] + 1)
-            low, mid, high = np.percentile(summary.curves, [25, 50, 75], axis=0)
-            label = "cross-entropy" if name == "cross_entropy" else "squared residuals"
-            ax.plot(epochs, mid, color=color, label=f"{label} (median)")
-            ax.fill_between(epochs, low, high, color=color, alpha=0.2, linewidth=0)
-        ax.axhline(result.target_accuracy, color="0.4", linestyle=":", label="target")
-        ax.set_title(f"{result.problem}: training accuracy, {result.seeds} seeds (IQR shaded)")
-        ax.set_xlabel("epoch (plain SGD)")
-        ax.set_ylabel("training accuracy")
-        ax.set_ylim(0, 1.02)
-        ax.legend(loc="lower right")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=120)
-    write_atomically(path, buffer.getvalue(), force=force, what="--plot")
+    data = png_bytes(ce_vs_squared_figure(results), dpi=120)
+    write_atomically(path, data, force=force, what="--plot")
