@@ -57,7 +57,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from crossentropy._jit.intrinsics import fast_exp64
-from crossentropy.scoring._rowstats import BatchOutput, RowSpec
+from crossentropy.scoring._row_spec import BatchOutput, RowSpec
 from crossentropy.scoring._tallies import (
     FINE_BINS,
     FINE_LINEAR,

@@ -30,12 +30,12 @@ module is both the fallback and the kernel's test oracle.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from crossentropy._jit import Backend, numba_available, use_numba
+from crossentropy.scoring._row_spec import BatchOutput, RowSpec, RowValues
 from crossentropy.scoring._tallies import (
     FINE_BINS,
     GOLDEN,
@@ -58,47 +58,6 @@ __all__ = [
 ]
 
 _CHUNK_ELEMENTS = 1 << 20  # rows per NumPy chunk: about this many scores (8 MB float64)
-
-
-@dataclass(frozen=True)
-class RowSpec:
-    """What the kernels need besides the arrays."""
-
-    kind: int  # KIND_CODES
-    n_classes: int
-    tolerance: float  # |row sum - 1| allowed ("probabilities")
-    cap: float  # -ln(eps), or inf without eps
-    n_bins: int
-    top_k: tuple[int, ...]  # the k < K to count
-    worst: int
-    n_boot: int
-    boot_key: int  # bootstrap_key(seed, source)
-    confusion: bool
-    row_offset: int = 0  # row numbers when none are given: row_offset + position
-
-
-@dataclass(frozen=True)
-class RowValues:
-    """Per-row values (entries of invalid rows are unspecified)."""
-
-    status: np.ndarray  # int8
-    ce: np.ndarray  # float64, nats
-    label_probability: np.ndarray  # float64
-    predicted: np.ndarray  # int64
-    confidence: np.ndarray  # float64
-    rank: np.ndarray  # int64
-    brier: np.ndarray  # float64
-
-
-@dataclass(frozen=True)
-class BatchOutput:
-    """The tallies of a batch's valid rows, its worst rows, and every row's status."""
-
-    tallies: Tallies
-    worst_index: np.ndarray  # int64 positions in the batch, worst first
-    worst_ce: np.ndarray  # float64, their cross-entropies
-    status: np.ndarray  # int8 (n,): 0 valid, else a status code
-    n_invalid: int
 
 
 def _status(m: int, *masks: Any) -> np.ndarray:
