@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 
+from crossentropy._rule_of_thumb import rule_of_thumb
 from crossentropy.scoring._types import ScoreResult, Verdict
 
 __all__ = ["rule_of_thumb", "verdict"]
@@ -36,62 +37,6 @@ MISCALIBRATED_ECE = 0.05
 #: Relative rounding allowed when comparing with a baseline: a model that predicts the
 #: uniform distribution, or the label frequencies, scores its baseline up to rounding.
 ROUNDING = 1e-9
-
-_NOTE = (
-    "The rule of thumb is a tutorial scale in nats that ignores the number of classes "
-    "(guessing uniformly costs ln K: 0.69 nats for 2 classes, 2.30 for 10, 6.91 for 1000, "
-    "so a 1000-class model at 1.5 nats is strong) and the class balance (a 99:1 binary "
-    "problem has prior entropy 0.056 nats, so 0.05 nats is barely better than always "
-    "predicting the label frequencies); the verdict compares with those baselines instead."
-)
-
-
-def rule_of_thumb(cross_entropy_nats: float) -> tuple[str, str]:
-    """The band of the tutorial scale for a cross-entropy in nats, and why it can mislead.
-
-    Bands: 0.00 perfect; < 0.02 great; < 0.05 on the right track; < 0.20 fine;
-    0.20-0.30 in between (the scale has no word for it); > 0.30 not great; > 1.00
-    terrible; > 2.00 something is broken.
-
-    Parameters
-    ----------
-    cross_entropy_nats : float
-        The mean cross-entropy in nats (NaN: nothing scored).
-
-    Returns
-    -------
-    band, note : str
-        The band, e.g. ``"< 0.20 nats: fine"``, and a note on what the scale ignores.
-
-    Examples
-    --------
-    >>> rule_of_thumb(0.15)[0]
-    '< 0.20 nats: fine'
-    >>> rule_of_thumb(0.25)[0]
-    '0.20-0.30 nats: in between (the scale has no word for it)'
-    >>> rule_of_thumb(float("inf"))[0]
-    '> 2.00 nats: something is broken'
-    """
-    ce = float(cross_entropy_nats)
-    if math.isnan(ce):
-        band = "no value: nothing was scored"
-    elif ce <= 0.0:
-        band = "0.00 nats: perfect"
-    elif ce < 0.02:
-        band = "< 0.02 nats: great"
-    elif ce < 0.05:
-        band = "< 0.05 nats: on the right track"
-    elif ce < 0.20:
-        band = "< 0.20 nats: fine"
-    elif ce <= 0.30:
-        band = "0.20-0.30 nats: in between (the scale has no word for it)"
-    elif ce <= 1.00:
-        band = "> 0.30 nats: not great"
-    elif ce <= 2.00:
-        band = "> 1.00 nats: terrible"
-    else:
-        band = "> 2.00 nats: something is broken"
-    return band, _NOTE
 
 
 def _plural(count: int, word: str) -> str:
