@@ -359,7 +359,7 @@ def test_no_cases_is_not_an_error(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_command_line_names_match_the_library() -> None:
-    from crossentropy import _cli_bench
+    from crossentropy.cli import bench as _cli_bench
 
     assert _cli_bench._PEERS == bench.PEERS
     assert _cli_bench._OURS == bench.OURS

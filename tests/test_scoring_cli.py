@@ -52,7 +52,7 @@ def _run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, 
 def test_bundled_examples_agree_with_sklearn(
     example: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from crossentropy._cli_score import EXAMPLES
+    from crossentropy.cli.score import EXAMPLES
 
     header, labels, probs = _read_csv(DATA / EXAMPLES[example])
     payload = _run_json(["--example", example], capsys)
@@ -78,7 +78,7 @@ def test_bundled_examples_agree_with_sklearn(
 
 
 def test_eps_reproduces_sklearn_clipping(capsys: pytest.CaptureFixture[str]) -> None:
-    from crossentropy._cli_score import EXAMPLES
+    from crossentropy.cli.score import EXAMPLES
 
     header, labels, probs = _read_csv(DATA / EXAMPLES["digits"])
     names = [name.removeprefix("p_") for name in header[1:]]
@@ -117,7 +117,7 @@ def test_text_report_puts_the_verdict_first(capsys: pytest.CaptureFixture[str]) 
 
 def main_verdict_headline(example: str) -> str:
     from crossentropy import scoring
-    from crossentropy._cli_score import EXAMPLES
+    from crossentropy.cli.score import EXAMPLES
 
     result = scoring.score_dataset(str(DATA / EXAMPLES[example]))
     return scoring.verdict(result).headline

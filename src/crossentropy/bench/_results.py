@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from crossentropy._json import json_number
 from crossentropy.bench._spec import CaseSpec, SuiteConfig, implementation
 
 __all__ = ["SCHEMA", "CaseResult", "Comparison", "SuiteResult"]
@@ -23,10 +24,8 @@ _REFERENCES = {"softmax": ("torch",), "probabilities": ("sklearn",), "linear": (
 
 
 def _finite_or_text(value: float | None) -> float | str | None:
-    """JSON has no infinities: non-finite floats are written as "inf", "-inf", "nan"."""
-    if value is None or math.isfinite(value):
-        return value
-    return str(value)
+    """``value`` for JSON: ``None`` kept, non-finite floats as "inf", "-inf", "nan"."""
+    return None if value is None else json_number(value)
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crossentropy.method._checks import as_generator
+from crossentropy.method._families import Exponential
 from crossentropy.method.problems._base import as_candidates
 
 if TYPE_CHECKING:
@@ -154,6 +155,25 @@ class BridgeNetwork:
     def exact_probability(self) -> float:
         r""":math:`P(S(X) \ge \gamma)` under the nominal means (quadrature, see Notes)."""
         return bridge_probability(self.threshold, self.means)
+
+    # The multilevel cross-entropy method's settings for this problem (`crossentropy cem`).
+
+    def nominal_family(self) -> Exponential:
+        """The nominal distribution of the inputs, as a sampling family.
+
+        Independent exponential edge lengths with the problem's means.
+        """
+        return Exponential(self.means)
+
+    @property
+    def default_rho(self) -> float:
+        """The elite fraction that suits this problem (0.1, the tutorial's)."""
+        return 0.1
+
+    @property
+    def default_alpha(self) -> float:
+        """The smoothing weight that suits this problem (1: no smoothing, the tutorial's)."""
+        return 1.0
 
     def describe(self) -> str:
         """What the event is and its exact probability."""

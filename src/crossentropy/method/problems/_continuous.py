@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from crossentropy.method._families import Gaussian
 from crossentropy.method.problems._base import Sense, as_candidates, frozen_array
 
 if TYPE_CHECKING:
@@ -119,6 +120,26 @@ class ContinuousProblem:
         """The function's value at each row of ``candidates`` (shape ``(..., d)``)."""
         x = as_candidates(candidates, self.dimension).astype(np.float64)
         return np.asarray(self.function(x), dtype=np.float64)
+
+    # The cross-entropy method's starting point for this problem (used by `crossentropy cem`).
+
+    def initial_family(self) -> Gaussian:
+        """The sampling family the cross-entropy method starts from.
+
+        A Gaussian truncated to the box, centred in it with standard deviations of half its
+        width.
+        """
+        return Gaussian.from_bounds(self.lower, self.upper)
+
+    @property
+    def default_sample_size(self) -> int:
+        """Candidates per iteration that suit this problem: ``max(50, 10 d)`` in d dimensions."""
+        return max(50, 10 * self.dimension)
+
+    @property
+    def default_rho(self) -> float:
+        """The elite fraction that suits this problem (the usual 0.1)."""
+        return 0.1
 
     def describe(self) -> str:
         """What the function is, its box and its known optimum."""

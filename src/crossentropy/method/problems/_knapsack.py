@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
+from crossentropy.method._families import Bernoulli
 from crossentropy.method.problems._base import as_binary, file_error, frozen_array
 from crossentropy.method.problems._data import data_path
 
@@ -169,6 +170,25 @@ class Knapsack:
             msg = f"penalty must be finite and >= 0, got {penalty!r}"
             raise ValueError(msg)
         return value - penalty * excess
+
+    # The cross-entropy method's starting point for this problem (used by `crossentropy cem`).
+
+    def initial_family(self) -> Bernoulli:
+        """The sampling family the cross-entropy method starts from.
+
+        Each item in or out with probability 1/2.
+        """
+        return Bernoulli.uniform(self.n_items)
+
+    @property
+    def default_sample_size(self) -> int:
+        """Candidates per iteration that suit this problem: ``max(1000, 10 n)`` for n items."""
+        return max(1000, 10 * self.n_items)
+
+    @property
+    def default_rho(self) -> float:
+        """The elite fraction that suits this problem (the usual 0.1)."""
+        return 0.1
 
     def describe(self) -> str:
         """What the instance is and its known optimum."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crossentropy.method._checks import as_generator
+from crossentropy.method._families import Gaussian
 from crossentropy.method.problems._base import as_candidates, frozen_array
 
 if TYPE_CHECKING:
@@ -139,6 +140,25 @@ class LinearSeriesSystem:
     def exact_probability(self) -> float:
         r""":math:`P(g(X) \le 0)` by the angular integral in the Notes."""
         return _series_failure_probability(self.normals, self.betas)
+
+    # The multilevel cross-entropy method's settings for this problem (`crossentropy cem`).
+
+    def nominal_family(self) -> Gaussian:
+        """The nominal distribution of the inputs, as a sampling family.
+
+        Independent standard normal inputs.
+        """
+        return Gaussian.standard(self.dimension)
+
+    @property
+    def default_rho(self) -> float:
+        """The elite fraction that suits this problem (the usual 0.1)."""
+        return 0.1
+
+    @property
+    def default_alpha(self) -> float:
+        """The smoothing weight that suits this problem (1: no smoothing)."""
+        return 1.0
 
     def describe(self) -> str:
         """What the system is and its exact failure probability."""

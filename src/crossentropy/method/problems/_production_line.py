@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from crossentropy.method._checks import as_generator
+from crossentropy.method._families import Categorical
 from crossentropy.method.problems._base import as_candidates, frozen_array
 
 if TYPE_CHECKING:
@@ -346,6 +347,25 @@ class BufferAllocation:
                 start = ring[m - 1, slot].copy()
         elapsed = ring[m - 1, (total - 1) % depth] - start
         return np.asarray((self.jobs / elapsed).mean(axis=-1).reshape(batch), dtype=np.float64)
+
+    # The cross-entropy method's starting point for this problem (used by `crossentropy cem`).
+
+    def initial_family(self) -> Categorical:
+        """The sampling family the cross-entropy method starts from.
+
+        Each of the B buffer slots to any buffer with equal probability.
+        """
+        return Categorical.uniform(self.total_buffer, self.n_buffers)
+
+    @property
+    def default_sample_size(self) -> int:
+        """Candidates per iteration that suit this problem: ``max(50, 10 B)`` for B buffer slots."""
+        return max(50, 10 * self.total_buffer)
+
+    @property
+    def default_rho(self) -> float:
+        """The elite fraction that suits this problem (the usual 0.1)."""
+        return 0.1
 
     def describe(self) -> str:
         """What the line is and its known optimum."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from crossentropy.method._checks import as_generator
+from crossentropy.method._families import Bernoulli
 from crossentropy.method.problems._base import as_binary, frozen_array
 
 if TYPE_CHECKING:
@@ -225,6 +226,32 @@ class NetworkReliability:
             log_prob = failed @ log_q + (1.0 - failed) @ log_p
             total += math.fsum(np.exp(log_prob[possible]).tolist())
         return total
+
+    # The multilevel cross-entropy method's settings for this problem (`crossentropy cem`).
+
+    def nominal_family(self) -> Bernoulli:
+        """The nominal distribution of the inputs, as a sampling family.
+
+        Each edge fails independently with its failure probability.
+        """
+        return Bernoulli(self.failure_probabilities)
+
+    @property
+    def default_rho(self) -> float:
+        """The elite fraction that suits this problem.
+
+        0.01: most samples tie at "no edge failed", so the elite fraction must be below the
+        chance that any edge fails.
+        """
+        return 0.01
+
+    @property
+    def default_alpha(self) -> float:
+        """The smoothing weight that suits this problem.
+
+        0.7: smoothing keeps every edge able to fail.
+        """
+        return 0.7
 
     def describe(self) -> str:
         """What the network is and its exact unreliability."""

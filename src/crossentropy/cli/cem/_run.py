@@ -1,20 +1,19 @@
-"""Running ``crossentropy cem``: executors, progress, the iteration tables and the reports.
+"""Running ``crossentropy cem``: executors, the iteration tables and the reports.
 
-The problem-specific parts (which problem, which family, how to show its answer) come
-from :mod:`crossentropy._cli_cem`; this module runs the library on them and prints.
+The problem-specific parts (which problem, how to show its answer) come from the
+handlers in ``_optimize`` and ``_rare_event``; this module runs the library on them and
+prints. Progress and the Dask client are the ones every command shares
+(:mod:`crossentropy.cli._common`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
-import json
 import math
-import sys
 from typing import TYPE_CHECKING, Any
 
-from crossentropy._cli_common import UsageError, json_number
+from crossentropy.cli._common import Progress, dask_client, print_json
 
 if TYPE_CHECKING:
     import argparse
@@ -30,11 +29,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NoAnswerError",
-    "Setup",
+    "OptimizationRun",
     "estimate",
-    "fmt",
+    "format_number",
+    "format_vector",
     "optimize",
-    "vector",
 ]
 
 _STOP_TEXT = {
@@ -50,33 +49,16 @@ class NoAnswerError(Exception):
     """The method ran but gave no answer (a stalled rare-event climb): exit status 1."""
 
 
-def fmt(value: float, digits: int = 6) -> str:
+def format_number(value: float, digits: int = 6) -> str:
     """``value`` to ``digits`` significant digits; ``inf`` and ``nan`` as words."""
     return f"{value:.{digits}g}" if math.isfinite(value) else str(value)
 
 
-def vector(values: Any, digits: int = 4, limit: int = 10) -> str:
+def format_vector(values: Any, digits: int = 4, limit: int = 10) -> str:
     """``(v1, v2, ...)``, at most ``limit`` entries."""
-    items = [fmt(float(v), digits) for v in list(values)[:limit]]
+    items = [format_number(float(v), digits) for v in list(values)[:limit]]
     more = ", ..." if len(values) > limit else ""
     return f"({', '.join(items)}{more})"
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` with arrays as lists and non-finite floats as strings (JSON has neither)."""
-    if isinstance(value, float):
-        return json_number(float(value))
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):  # NumPy arrays and scalars
-        return _jsonable(value.tolist())
-    return value
-
-
-def _print_json(payload: dict[str, Any]) -> None:
-    print(json.dumps(_jsonable(payload), indent=2))
 
 
 def _parameters(family: object) -> dict[str, Any]:
@@ -113,31 +95,14 @@ def _executor(args: argparse.Namespace) -> Iterator[tuple[Executor | None, int, 
     if args.dask is None:
         yield None, 1, ""
         return
-    try:
-        distributed: Any = importlib.import_module("distributed")
-    except ImportError:
-        msg = "--dask needs Dask's distributed scheduler: pip install 'crossentropy[dask]'"
-        raise UsageError(msg) from None
-    with contextlib.ExitStack() as stack:
-        if args.dask == "local":  # in this process: one worker, a thread per core
-            # ":0": a free port. The scheduler's HTTP server starts even without a
-            # dashboard, on 8787 by default, and warns when another cluster holds it.
-            cluster = distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0")
-            stack.enter_context(cluster)
-            client = stack.enter_context(distributed.Client(cluster))
-        else:
-            try:
-                client = stack.enter_context(distributed.Client(args.dask, timeout=10))
-            except (OSError, TimeoutError, ValueError) as exc:
-                msg = f"cannot connect to the Dask scheduler at {args.dask!r}: {exc}"
-                raise UsageError(msg) from None
+    with dask_client(args.dask) as client:
         slots = max(1, sum(client.nthreads().values()))
         # pure=False: the tasks must run as given, never merged with look-alike calls
         executor = client.get_executor(pure=False)
         yield executor, slots, f"Dask at {args.dask} ({slots} threads)"
 
 
-class _Chunked:
+class _ChunkedObjective:
     """A vectorised objective that spreads each sample over an executor, in order."""
 
     def __init__(self, task: Callable[[], Batch], executor: Executor | None, n_tasks: int) -> None:
@@ -153,48 +118,8 @@ class _Chunked:
         return np.concatenate(list(self.executor.map(evaluate, chunks)))
 
 
-class _Progress:
-    """A transient status line on stderr, when stderr is a terminal and rich is installed."""
-
-    def __init__(self) -> None:
-        self._live: Any = None
-        self._spinner: Any = None
-
-    def __enter__(self) -> _Progress:
-        if not sys.stderr.isatty():
-            return self
-        try:
-            from rich.console import Console
-            from rich.live import Live
-            from rich.spinner import Spinner
-        except ImportError:
-            return self
-        self._spinner = Spinner("dots", "starting")
-        self._live = Live(
-            self._spinner,
-            console=Console(stderr=True),
-            transient=True,
-            # Rows printed to a terminal are routed above the status line; to a file or
-            # a pipe they go straight to stdout.
-            redirect_stdout=sys.stdout.isatty(),
-            redirect_stderr=False,
-            refresh_per_second=8,
-        )
-        self._live.start()
-        return self
-
-    def update(self, text: str) -> None:
-        if self._live is not None:
-            self._spinner.update(text=text)
-            self._live.refresh()
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._live is not None:
-            self._live.stop()
-
-
 @dataclasses.dataclass(frozen=True)
-class Setup:
+class OptimizationRun:
     """One optimisation problem as the command runs it.
 
     Attributes
@@ -207,7 +132,8 @@ class Setup:
         Called once per sample; returns the vectorised evaluation of that sample (a
         picklable callable, for the executors).
     sample_size, rho
-        The command's defaults for ``--sample-size`` and ``--rho``.
+        The defaults of ``--sample-size`` and ``--rho`` (the problem's own, see
+        :meth:`of`).
     answer
         ``answer(best) -> (lines, fields)``: how to show the best candidate, as text
         lines and as extra JSON fields.
@@ -228,28 +154,56 @@ class Setup:
     score: Callable[[Any], float] | None = None
     stall_iterations: int | None = 5
 
+    @classmethod
+    def of(
+        cls,
+        problem: Any,
+        answer: Callable[[Any], tuple[list[str], dict[str, Any]]],
+        *,
+        task: Callable[[], Batch] | None = None,
+        score: Callable[[Any], float] | None = None,
+        stall_iterations: int | None = 5,
+    ) -> OptimizationRun:
+        """The run of ``problem`` from its own ``initial_family()``, sample size and rho.
+
+        ``task`` defaults to evaluating with ``problem.evaluate``.
+        """
+        return cls(
+            problem,
+            problem.initial_family(),
+            task if task is not None else (lambda: problem.evaluate),
+            problem.default_sample_size,
+            problem.default_rho,
+            answer,
+            score=score,
+            stall_iterations=stall_iterations,
+        )
+
 
 def optimize(
-    args: argparse.Namespace, setup: Setup, seed: int, rng: np.random.Generator | None = None
+    args: argparse.Namespace,
+    run: OptimizationRun,
+    seed: int,
+    rng: np.random.Generator | None = None,
 ) -> int:
-    """Run ``minimize``/``maximize`` on ``setup`` with the options of ``args``; print."""
+    """Run ``minimize``/``maximize`` on ``run`` with the options of ``args``; print."""
     from crossentropy.method import maximize, minimize
 
-    problem = setup.problem
+    problem = run.problem
     options: dict[str, Any] = {
-        "sample_size": args.sample_size or setup.sample_size,
-        "rho": setup.rho if args.rho is None else args.rho,
+        "sample_size": args.sample_size or run.sample_size,
+        "rho": run.rho if args.rho is None else args.rho,
         "alpha": 0.7 if args.alpha is None else args.alpha,
         "max_iterations": args.max_iterations,
-        "stall_iterations": setup.stall_iterations,
+        "stall_iterations": run.stall_iterations,
         "restarts": args.restarts,
     }
     columns: list[str] = []
-    with _executor(args) as (executor, n_tasks, where), _Progress() as progress:
+    with _executor(args) as (executor, n_tasks, where), Progress("starting") as progress:
         if not args.json:
             print(problem.describe())
             print(
-                f"cross-entropy method, {type(setup.family).__name__} family: "
+                f"cross-entropy method, {type(run.family).__name__} family: "
                 f"N = {options['sample_size']}, rho = {options['rho']:g}, "
                 f"alpha = {options['alpha']:g}, at most {options['max_iterations']} "
                 f"iterations, {_seed_text(args, seed)}"
@@ -267,40 +221,43 @@ def optimize(
             if not args.json:
                 if log.run and log.iteration == 1:
                     print(f"restart {log.run}")
-                values = [fmt(log.elite_level), fmt(log.best_so_far)]
-                values += [fmt(v, 4) for v in log.summary.values()]
+                values = [format_number(log.elite_level), format_number(log.best_so_far)]
+                values += [format_number(v, 4) for v in log.summary.values()]
                 print(_row(columns, [str(log.iteration), *values]), flush=True)
+            level, best = format_number(log.elite_level), format_number(log.best_so_far)
             progress.update(
-                f"{problem.name}: t = {log.iteration}, elite level {fmt(log.elite_level)}, "
-                f"best so far {fmt(log.best_so_far)}"
+                f"{problem.name}: t = {log.iteration}, elite level {level}, best so far {best}"
             )
 
-        run = maximize if problem.sense == "maximize" else minimize
-        result: OptimizeResult[Any] = run(
-            _Chunked(setup.task, executor, n_tasks),
-            setup.family,
+        method = maximize if problem.sense == "maximize" else minimize
+        result: OptimizeResult[Any] = method(
+            _ChunkedObjective(run.task, executor, n_tasks),
+            run.family,
             vectorized=True,
             rng=seed if rng is None else rng,
             callback=on_iteration,
             **options,
         )
     options = {"seed": seed, **options, "workers": args.workers, "dask": args.dask}
-    _report(args, setup, result, options)
+    _report(args, run, result, options)
     return 0
 
 
 def _report(
-    args: argparse.Namespace, setup: Setup, result: OptimizeResult[Any], options: dict[str, Any]
+    args: argparse.Namespace,
+    run: OptimizationRun,
+    result: OptimizeResult[Any],
+    options: dict[str, Any],
 ) -> None:
-    problem = setup.problem
+    problem = run.problem
     optimum = problem.optimum
-    judged = result.best_value if setup.score is None else setup.score(result.best)
+    judged = result.best_value if run.score is None else run.score(result.best)
     gap = None
     if optimum is not None:
         gap = optimum - judged if problem.sense == "maximize" else judged - optimum
-    lines, fields = setup.answer(result.best)
+    lines, fields = run.answer(result.best)
     if args.json:
-        _print_json(
+        print_json(
             {
                 "command": args.cem_command,
                 "problem": {
@@ -330,16 +287,16 @@ def _report(
         f"stopped after {result.n_iterations} iterations{runs} and {result.n_evaluations} "
         f"evaluations: {reasons}"
     )
-    print(f"best value {fmt(result.best_value, 10)}")
+    print(f"best value {format_number(result.best_value, 10)}")
     for line in lines:
         print(line)
     if optimum is None or gap is None:
         print("known optimum: none given")
     elif abs(gap) <= 1e-9 * max(1.0, abs(optimum)):
-        print(f"known optimum {fmt(optimum, 10)}: found")
+        print(f"known optimum {format_number(optimum, 10)}: found")
     else:
         relative = f" ({gap / abs(optimum):.2%})" if optimum else ""
-        print(f"known optimum {fmt(optimum, 10)}: gap {fmt(gap)}{relative}")
+        print(f"known optimum {format_number(optimum, 10)}: gap {format_number(gap)}{relative}")
 
 
 def estimate(
@@ -367,7 +324,7 @@ def estimate(
             f"{_seed_text(args, seed)}"
         )
     result: RareEventResult | None = None
-    with _executor(args) as (executor, _slots, where), _Progress() as progress:
+    with _executor(args) as (executor, _slots, where), Progress("starting") as progress:
         if where and not args.json:
             print(f"evaluating on {where}")
         progress.update(
@@ -413,21 +370,24 @@ def estimate(
                 proposal={"type": type(result.proposal).__name__, **_parameters(result.proposal)},
             )
         payload["levels"] = [dataclasses.asdict(level) for level in levels]
-        _print_json(payload)
+        print_json(payload)
     else:
         columns = ["t", "gamma_t", "elites", *levels[0].summary]
         print(_row(columns, columns))
         for level in levels:
-            summary = (fmt(v, 4) for v in level.summary.values())
+            summary = (format_number(v, 4) for v in level.summary.values())
             print(
-                _row(columns, [str(level.level), fmt(level.gamma), str(level.n_elites), *summary])
+                _row(
+                    columns,
+                    [str(level.level), format_number(level.gamma), str(level.n_elites), *summary],
+                )
             )
     if result is None:
         raise NoAnswerError(failure)
     if not args.json:
         proposal = _parameters(result.proposal).items()
         low, high = result.confidence_interval
-        print(f"final proposal: {', '.join(f'{k} = {vector(v)}' for k, v in proposal)}")
+        print(f"final proposal: {', '.join(f'{k} = {format_vector(v)}' for k, v in proposal)}")
         print(f"estimate            {result.probability:.4e}")
         print(f"relative error      {result.relative_error:.3g}")
         print(f"{result.confidence:.0%} interval        [{low:.4e}, {high:.4e}]")

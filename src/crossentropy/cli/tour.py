@@ -8,11 +8,10 @@ with ``--json``); figures go to ``--out`` and never replace a file without ``--f
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from crossentropy._cli_common import UsageError, json_number
+from crossentropy.cli._common import UsageError, print_json
 
 if TYPE_CHECKING:
     import argparse
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["add_tour_parser"]
+__all__ = ["add_parser"]
 
 _DESCRIPTION = """\
 A guided tour of cross-entropy in eight short steps, each with an explanation, a table
@@ -34,13 +33,13 @@ computed by the library and, where it helps, a figure (PNG):
 """
 
 
-def add_tour_parser(commands: Subparsers) -> None:
+def add_parser(commands: Subparsers, summary: str) -> None:
     """Register ``crossentropy tour``."""
     import argparse  # the caller has it loaded already
 
     tour = commands.add_parser(
         "tour",
-        help="a guided tour of the concepts, with tables and figures",
+        help=summary,
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -81,7 +80,7 @@ def _as_dict(step: StepResult) -> dict[str, Any]:
             for t in step.tables
         ],
         "figures": [str(path) for path in step.figures],
-        "numbers": {key: json_number(value) for key, value in step.numbers.items()},
+        "numbers": dict(step.numbers),
     }
 
 
@@ -101,5 +100,5 @@ def _tour(args: argparse.Namespace) -> int:
     except (OutputExistsError, ImportError) as error:
         raise UsageError(str(error)) from None
     if args.json:
-        print(json.dumps([_as_dict(step) for step in results], indent=2))
+        print_json([_as_dict(step) for step in results])
     return 0

@@ -8,28 +8,27 @@ figure (``--plot FILE.png``) is written atomically and never replaces a file wit
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from typing import TYPE_CHECKING, Any
 
-from crossentropy._cli_common import UsageError
+from crossentropy.cli._common import UsageError, print_json
 
 if TYPE_CHECKING:
     import argparse
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["add_experiment_parser"]
+__all__ = ["add_parser"]
 
 _DEFAULT_TARGETS = {"iris": 0.9, "synthetic": 0.7}  # synthetic's classes overlap: ~75% at best
 
 
-def add_experiment_parser(commands: Subparsers) -> None:
+def add_parser(commands: Subparsers, summary: str) -> None:
     """Register ``crossentropy experiment``."""
     experiment = commands.add_parser(
         "experiment",
-        help="run the experiments behind the tutorials' claims",
+        help=summary,
         description="Experiments that check what the tutorials claim, with numbers.",
     )
     which = experiment.add_subparsers(dest="experiment", metavar="EXPERIMENT", required=True)
@@ -93,7 +92,7 @@ def _ce_vs_squared(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(results, args.plot, force=args.force)
     if args.json:
-        print(json.dumps([r.to_dict() for r in results], indent=2, allow_nan=False))
+        print_json([r.to_dict() for r in results])
         return 0
     for result in results:
         _print_table(result)

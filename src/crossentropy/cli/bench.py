@@ -11,12 +11,12 @@ are still reported), 2 for a usage error.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crossentropy._cli_common import UsageError
+from crossentropy._json import dumps
+from crossentropy.cli._common import UsageError
 
 if TYPE_CHECKING:
     import argparse
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["add_bench_parser"]
+__all__ = ["add_parser"]
 
 # Kept in step with crossentropy.bench._spec (not imported here: --help stays light).
 _PEERS = ("torch", "jax", "numpy", "scipy", "sklearn")
@@ -33,11 +33,11 @@ _OURS = ("kernels", "losses", "torch", "compat")
 _MODES = ("forward", "forward+backward")
 
 
-def add_bench_parser(commands: Subparsers) -> None:
+def add_parser(commands: Subparsers, summary: str) -> None:
     """Add ``bench`` to the ``crossentropy`` parser's ``commands``."""
     bench = commands.add_parser(
         "bench",
-        help="benchmark the fused cross-entropy kernels against torch, JAX, NumPy, SciPy",
+        help=summary,
         description=(
             "Time the fused softmax cross-entropy kernels (forward, forward+backward), "
             "the probability-input loss and linear cross-entropy against PyTorch "
@@ -269,7 +269,7 @@ def _bench(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     result = run_suite(config, progress=None if args.quiet else _progress)
-    text = json.dumps(result.to_dict(), indent=2)
+    text = dumps(result.to_dict())
     if out is not None:
         from crossentropy._atomic import OutputExistsError, write_atomically
 

@@ -10,13 +10,19 @@ Exit status: 0 scored, 2 bad input or usage (the message names the file, row and
 
 from __future__ import annotations
 
-import json
-import os
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from crossentropy._cli_common import UsageError
+from crossentropy.cli._common import (
+    Progress,
+    UsageError,
+    add_parallel_options,
+    check_parallel_options,
+    dask_client,
+    print_json,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -25,7 +31,7 @@ if TYPE_CHECKING:
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-__all__ = ["EXAMPLES", "add_score_parser"]
+__all__ = ["EXAMPLES", "add_parser"]
 
 #: The bundled example predictions (``src/crossentropy/data/``), by short name.
 EXAMPLES = {
@@ -53,13 +59,13 @@ examples:
 """
 
 
-def add_score_parser(commands: Subparsers) -> None:
+def add_parser(commands: Subparsers, summary: str) -> None:
     """Register ``crossentropy score``."""
     import argparse  # the caller has it loaded already
 
     score = commands.add_parser(
         "score",
-        help="score prediction files: cross-entropy, baselines, calibration, a verdict",
+        help=summary,
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -174,16 +180,8 @@ def add_score_parser(commands: Subparsers) -> None:
     )
     out.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
-    cluster = score.add_argument_group("past one machine")
-    cluster.add_argument(
-        "--dask",
-        metavar="ADDRESS",
-        help="score the partitions on a Dask cluster: tcp://host:8786, or 'local' for a "
-        "local cluster of this machine's cores",
-    )
-    cluster.add_argument(
-        "--workers", type=int, metavar="N", help="workers of --dask local (default: cores)"
-    )
+    cluster = score.add_argument_group("past one machine (needs the dask extra)")
+    add_parallel_options(cluster, "score the partitions")  # type: ignore[arg-type]
     score.set_defaults(handler=_score)
 
 
@@ -230,11 +228,10 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.eps is not None and not 0 < args.eps < 1:
         msg = f"--eps must be between 0 and 1, got {args.eps}"
         raise UsageError(msg)
-    if args.workers is not None and (args.workers < 1 or args.dask != "local"):
-        msg = "--workers N (N >= 1) goes with --dask local"
-        raise UsageError(msg)
-    if args.dask is not None and "-" in args.paths:
-        msg = "--dask cannot read standard input ('-'): give files the workers can read"
+    check_parallel_options(args)
+    if (args.dask is not None or args.workers is not None) and "-" in args.paths:
+        flag = "--dask" if args.dask is not None else "--workers"
+        msg = f"{flag} cannot read standard input ('-'): give files the workers can read"
         raise UsageError(msg)
 
 
@@ -321,96 +318,22 @@ def _renamed(result: ScoreResult, name: str) -> ScoreResult:
 
 
 def _run(args: argparse.Namespace, scoring: Any, plan: Any, options: dict[str, Any]) -> Any:
-    client, cluster = _dask_client(args.dask, args.workers) if args.dask else (None, None)
-    try:
-        with _Progress(enabled=_progress_wanted(args), total=plan.total_rows) as progress:
-            return scoring.score_dataset(
-                plan,
-                batch_rows=args.batch_rows,
-                client=client,
-                progress=progress.advance if progress.enabled else None,
-                level=args.level,
-                **options,
-            )
-    finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _progress_wanted(args: argparse.Namespace) -> bool:
-    if args.quiet or os.environ.get("CI"):
-        return False
-    return sys.stderr.isatty()
-
-
-def _dask_client(address: str, workers: int | None) -> tuple[Any, Any]:
-    try:
-        from distributed import Client, LocalCluster  # the dask extra
-    except ImportError:
-        msg = "--dask needs dask.distributed: pip install 'crossentropy[dask]'"
-        raise UsageError(msg) from None
-    if address == "local":
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            dashboard_address=None,
+    parallel = args.dask or ("local" if args.workers is not None else None)
+    with contextlib.ExitStack() as stack:
+        client = (
+            stack.enter_context(dask_client(parallel, workers=args.workers)) if parallel else None
         )
-        return Client(cluster), cluster
-    try:
-        return Client(address, timeout=30), None
-    except OSError as exc:
-        msg = f"--dask {address}: could not reach the scheduler ({exc})"
-        raise UsageError(msg) from None
-
-
-class _Progress:
-    """A rich progress bar on stderr (rows scored, rows/s), or nothing."""
-
-    def __init__(self, *, enabled: bool, total: int | None) -> None:
-        self.enabled = enabled
-        self._total = total
-        self._bar: Any = None
-        self._task: Any = None
-        if enabled:
-            try:
-                import rich.progress  # noqa: F401 - the rich extra
-            except ImportError:
-                self.enabled = False
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("scoring"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("rows"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.__enter__()
-            self._task = self._bar.add_task("scoring", total=self._total)
-        return self
-
-    def advance(self, rows: int, source: str) -> None:
-        del source
-        if self._bar is not None:
-            self._bar.update(self._task, advance=rows)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
+        progress = stack.enter_context(
+            Progress("scoring rows", total=plan.total_rows, enabled=not args.quiet)
+        )
+        return scoring.score_dataset(
+            plan,
+            batch_rows=args.batch_rows,
+            client=client,
+            progress=(lambda rows, _source: progress.advance(rows)) if progress.enabled else None,
+            level=args.level,
+            **options,
+        )
 
 
 def _emit(args: argparse.Namespace, scoring: Any, result: ScoreResult, verdict: Verdict) -> None:
@@ -426,7 +349,7 @@ def _emit(args: argparse.Namespace, scoring: Any, result: ScoreResult, verdict: 
     if args.json:
         payload = scoring.result_to_dict(result)
         payload["written"] = written
-        print(json.dumps(payload, indent=2, allow_nan=False))
+        print_json(payload)
         return
     try:
         import rich  # noqa: F401 - the rich extra
