@@ -471,9 +471,9 @@ def test_shape_and_argument_errors() -> None:
         entropy(GOOD, base="bytes")
     with pytest.raises(ValueError, match="base must be a finite positive number"):
         entropy(GOOD, base=1)
-    with pytest.raises(ValueError, match="tol must be a non-negative number"):
+    with pytest.raises(ValueError, match="tol must be None or a finite number >= 0"):
         entropy(GOOD, tol=-1e-3)
-    with pytest.raises(TypeError, match="tol must be a non-negative number"):
+    with pytest.raises(TypeError, match="tol must be None or a finite number >= 0"):
         entropy(GOOD, tol="1e-3")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="complex input is not supported"):
         entropy(np.array([0.5 + 0j, 0.5]))

@@ -474,7 +474,7 @@ LABELS = np.array([0, 1, 1])
         ({"clip": 0.0}, ValueError, r"clip must be None or in the open interval"),
         ({"clip": "1e-7"}, TypeError, r"clip must be a real number"),
         ({"tol": -1e-3}, ValueError, r"tol must be None or a finite number >= 0"),
-        ({"tol": "big"}, TypeError, r"tol must be None or a non-negative number"),
+        ({"tol": "big"}, TypeError, r"tol must be None or a finite number >= 0"),
         ({"label_smoothing": 2.0}, ValueError, r"label_smoothing must be in \[0, 1\]"),
         (
             {"weight": np.array([1.0, 2.0, 3.0])},

@@ -146,7 +146,7 @@ def test_fit_and_smooth_options_are_checked(name: str) -> None:
             family.smooth(family, alpha)
     with pytest.raises(TypeError, match="previous must be a"):
         family.smooth(object(), 0.5)
-    with pytest.raises(ValueError, match="tol must be a finite non-negative"):
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
         family.is_degenerate(-1.0)
 
 

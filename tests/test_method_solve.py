@@ -414,3 +414,27 @@ def test_buffer_allocation_finds_the_exhaustively_verified_optimum() -> None:
     best = problem.allocations_from_slots(result.best)
     mode = problem.allocations_from_slots(result.family.probs.argmax(axis=1))
     assert best.tolist() == mode.tolist() == optimum.tolist()
+
+
+def test_minimize_and_maximize_share_one_set_of_options() -> None:
+    from crossentropy.method._minimize import OptimizerOptions, SearchOptions
+
+    with pytest.raises(TypeError, match=r"^minimize\(\) got an unexpected keyword .*'vectorised'"):
+        minimize(lambda x: x.sum(axis=1), Bernoulli.uniform(3), vectorised=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^maximize\(\) got an unexpected keyword .*'sigma'"):
+        maximize(lambda x: x.sum(axis=1), Bernoulli.uniform(3), sigma=1.0)  # type: ignore[call-arg]
+    # every optimiser option is one CrossEntropyOptimizer takes, with its default there
+    import inspect
+
+    from crossentropy.method import CrossEntropyOptimizer
+
+    accepted = inspect.signature(CrossEntropyOptimizer).parameters
+    assert set(OptimizerOptions.__annotations__) <= set(accepted)
+    assert set(OptimizerOptions.__annotations__) < set(SearchOptions.__annotations__)
+    # the same options give mirror-image searches
+    y = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+    kwargs = {"vectorized": True, "rng": 5, "rho": 0.2, "sample_size": 200}
+    up = maximize(lambda x: (x == y).sum(axis=1), Bernoulli.uniform(8), **kwargs)
+    down = minimize(lambda x: -(x == y).sum(axis=1), Bernoulli.uniform(8), **kwargs)
+    np.testing.assert_array_equal(up.best, down.best)
+    assert up.best_value == -down.best_value == 8.0

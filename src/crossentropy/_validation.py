@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 
 from crossentropy._array_api import Array, is_lazy, to_numpy
 
 __all__ = [
+    "NUMBER_KINDS",
+    "OUTCOME_KINDS",
     "Reduction",
     "check_axis",
     "check_finite",
@@ -26,10 +28,19 @@ __all__ = [
     "check_probabilities",
     "check_reduction",
     "check_same_shape",
+    "check_tolerance",
     "first_index",
     "format_index",
     "found_any",
 ]
+
+#: NumPy dtype kinds of real numbers (signed and unsigned integers, floats): what a
+#: parameter array such as class weights must hold. ``bool`` is not a number here, as for
+#: every scalar option of the library.
+NUMBER_KINDS = "iuf"
+#: The same plus ``bool``: for data whose entries are 0/1 outcomes (samples of a
+#: Bernoulli family, binary labels), where ``True``/``False`` are the natural values.
+OUTCOME_KINDS = "biuf"
 
 Reduction = Literal["none", "mean", "sum"]
 _REDUCTIONS = ("none", "mean", "sum")
@@ -63,6 +74,47 @@ def check_int(name: str, value: object, minimum: int | None = None) -> int:
         msg = f"{name} must be >= {minimum}, got {value}"
         raise ValueError(msg)
     return int(value)
+
+
+@overload
+def check_tolerance(name: str, value: object, *, optional: Literal[False] = False) -> float: ...
+@overload
+def check_tolerance(name: str, value: object, *, optional: bool) -> float | None: ...
+def check_tolerance(name: str, value: object, *, optional: bool = False) -> float | None:
+    """``value`` as a float if it is a finite real number ``>= 0``; ``None`` if ``optional``.
+
+    The one rule for every tolerance of the library (row sums, degeneracy, stalls):
+    infinity is refused (it would switch a check off silently; ``normalize=True`` is the
+    way to accept any row sum), and so are NaN, ``bool`` and non-numbers. ``optional``
+    lets ``None`` through, meaning "the default for the dtype".
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a real number (nor ``None`` when ``optional``), naming ``name``.
+    ValueError
+        ``value`` is negative, infinite or NaN.
+
+    Examples
+    --------
+    >>> check_tolerance("tol", 1e-6), check_tolerance("tol", None, optional=True)
+    (1e-06, None)
+    >>> check_tolerance("tol", float("inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be a finite number >= 0, got inf
+    """
+    expected = f"{'None or ' if optional else ''}a finite number >= 0"
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        msg = f"{name} must be {expected}, got {type(value).__name__} {value!r:.80}"
+        raise TypeError(msg)
+    number = float(value)
+    if not (number >= 0 and math.isfinite(number)):
+        msg = f"{name} must be {expected}, got {value!r}"
+        raise ValueError(msg)
+    return number
 
 
 def found_any(xp: Any, mask: Array) -> bool:

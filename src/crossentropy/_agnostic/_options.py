@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 
+from crossentropy._validation import check_tolerance
+
 __all__ = [
     "check_alpha_scalar",
     "check_clip",
@@ -66,13 +68,7 @@ def check_alpha_scalar(alpha: object) -> float:
 
 def check_tol(tol: object) -> float | None:
     """Return the row-sum tolerance ``tol``: ``None`` or a finite float ``>= 0``."""
-    if tol is None:
-        return None
-    value = _real("tol", tol, "None or a non-negative number")
-    if not (value >= 0 and math.isfinite(value)):
-        msg = f"tol must be None or a finite number >= 0, got {tol!r}"
-        raise ValueError(msg)
-    return value
+    return check_tolerance("tol", tol, optional=True)
 
 
 def check_ignore_index(ignore_index: object) -> int | None:

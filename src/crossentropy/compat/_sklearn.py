@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from crossentropy._array_api import Array, compute_dtype, namespace, to_numpy
-from crossentropy._validation import check_finite, found_any
+from crossentropy._validation import OUTCOME_KINDS, check_finite, found_any
 from crossentropy.compat._common import first_bad, ignore_fp_warnings
 
 __all__ = [
@@ -130,7 +130,7 @@ def _binarize(y_true: object, labels: object) -> np.ndarray:
                 "labels or omit labels"
             )
             raise ValueError(msg)
-        if y.dtype.kind not in "biuf" or not bool(np.all((y == 0) | (y == 1))):
+        if y.dtype.kind not in OUTCOME_KINDS or not bool(np.all((y == 0) | (y == 1))):
             msg = (
                 f"a 2-D y_true must be a 0/1 indicator matrix (multilabel); got shape "
                 f"{y.shape} with values other than 0 and 1"

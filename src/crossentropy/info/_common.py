@@ -20,6 +20,7 @@ from crossentropy._validation import (
     check_finite,
     check_nonnegative,
     check_probabilities,
+    check_tolerance,
     default_tolerance,
     first_index,
     format_index,
@@ -38,16 +39,8 @@ __all__ = [
 
 
 def check_tol(tol: object) -> float | None:
-    """Return ``tol`` as a float (``None`` passes through), or raise naming it."""
-    if tol is None:
-        return None
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)):
-        msg = f"tol must be a non-negative number or None, got {type(tol).__name__} {tol!r}"
-        raise TypeError(msg)
-    if not tol >= 0:  # NaN fails this comparison too
-        msg = f"tol must be a non-negative number or None, got {tol!r}"
-        raise ValueError(msg)
-    return float(tol)
+    """Return the row-sum tolerance ``tol``: ``None`` or a finite float ``>= 0``."""
+    return check_tolerance("tol", tol, optional=True)
 
 
 def output_dtype(xp: Any, arrays: tuple[Array, ...]) -> Any:

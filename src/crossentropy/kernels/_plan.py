@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from crossentropy._agnostic._options import check_ignore_index, check_label_smoothing
-from crossentropy._validation import Reduction, check_reduction
+from crossentropy._validation import NUMBER_KINDS, Reduction, check_reduction
 
 __all__ = [
     "InvalidInputError",
@@ -86,7 +86,7 @@ def _vector(name: str, value: Any, length: int, what: str) -> np.ndarray:
     if arr.shape != (length,):
         msg = f"{name} must have shape ({length},) ({what}), got shape {arr.shape}"
         raise ValueError(msg)
-    if arr.dtype.kind not in "iuf":
+    if arr.dtype.kind not in NUMBER_KINDS:
         msg = f"{name} must be real numbers, got dtype {arr.dtype}"
         raise TypeError(msg)
     arr = arr.astype(np.float64)

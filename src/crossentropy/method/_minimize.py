@@ -10,7 +10,7 @@ function of ``rng`` alone.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import numpy as np
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from numpy.typing import NDArray
+    from typing_extensions import Unpack
 
     from crossentropy.method._schedule import AdaptiveSampleSize, Smoothing
 
@@ -63,32 +64,75 @@ def _penalties(
     return values
 
 
+class OptimizerOptions(TypedDict, total=False):
+    """The options :func:`minimize` and :func:`maximize` pass to each optimiser run.
+
+    Their defaults are :class:`~crossentropy.method.CrossEntropyOptimizer`'s, the one
+    place they are written.
+    """
+
+    rho: float
+    sample_size: int | AdaptiveSampleSize | None
+    alpha: Smoothing
+    scale_alpha: Smoothing | None
+    max_iterations: int | None
+    stall_iterations: int | None
+    stall_tol: float
+    degenerate_tol: float
+    target: float | None
+
+
+class SearchOptions(OptimizerOptions, total=False):
+    """Every keyword option of :func:`minimize` and :func:`maximize` (documented there)."""
+
+    vectorized: bool
+    executor: Executor | None
+    chunksize: int
+    penalty: Callable[[NDArray[Any]], Any] | None
+    noise_repeats: int
+    restarts: int
+    rng: np.random.Generator | int | None
+    callback: Callable[[IterationLog], object] | None
+    max_evaluations: int | None
+
+
+def _check_option_names(function: str, options: dict[str, Any]) -> None:
+    """Refuse a keyword that is not an option, naming the public function."""
+    unknown = sorted(set(options) - set(SearchOptions.__annotations__) - _OPTIMIZER_KEYS)
+    if unknown:
+        msg = f"{function}() got an unexpected keyword argument {unknown[0]!r}"
+        raise TypeError(msg)
+
+
+_OPTIMIZER_KEYS = frozenset(OptimizerOptions.__annotations__)
+
+
 def _optimize(
     objective: Callable[[NDArray[Any]], Any],
     family: F,
     *,
     maximize: bool,
-    vectorized: bool,
-    executor: Executor | None,
-    chunksize: int,
-    penalty: Callable[[NDArray[Any]], Any] | None,
-    noise_repeats: int,
-    restarts: int,
-    rng: np.random.Generator | int | None,
-    callback: Callable[[IterationLog], object] | None,
-    options: dict[str, Any],
+    vectorized: bool = False,
+    executor: Executor | None = None,
+    chunksize: int = 1,
+    penalty: Callable[[NDArray[Any]], Any] | None = None,
+    noise_repeats: int = 1,
+    restarts: int = 0,
+    rng: np.random.Generator | int | None = None,
+    callback: Callable[[IterationLog], object] | None = None,
+    max_evaluations: int | None = None,
+    **options: Unpack[OptimizerOptions],
 ) -> OptimizeResult[F]:
+    """The search of :func:`minimize` / :func:`maximize`; the loop options' defaults."""
     function: object = objective
     if not callable(function):
         msg = f"objective must be callable, got {type(objective).__name__}"
         raise TypeError(msg)
     repeats = check_count("noise_repeats", noise_repeats, 1)
     n_restarts = check_count("restarts", restarts, 0)
-    budget = options.pop("max_evaluations")
-    if budget is not None:
-        budget = check_count("max_evaluations", budget, 1)
+    budget = None if max_evaluations is None else check_count("max_evaluations", max_evaluations, 1)
     generator = as_generator(rng)
-    first_size = initial_sample_size(family, options["sample_size"])
+    first_size = initial_sample_size(family, options.get("sample_size"))
 
     def values_of(candidates: NDArray[Any]) -> NDArray[np.float64]:
         n = candidates.shape[0]
@@ -167,27 +211,7 @@ def _optimize(
 
 
 def minimize(
-    objective: Callable[[NDArray[Any]], Any],
-    family: F,
-    *,
-    vectorized: bool = False,
-    executor: Executor | None = None,
-    chunksize: int = 1,
-    penalty: Callable[[NDArray[Any]], Any] | None = None,
-    noise_repeats: int = 1,
-    restarts: int = 0,
-    rng: np.random.Generator | int | None = None,
-    callback: Callable[[IterationLog], object] | None = None,
-    rho: float = 0.1,
-    sample_size: int | AdaptiveSampleSize | None = None,
-    alpha: Smoothing = 0.7,
-    scale_alpha: Smoothing | None = None,
-    max_iterations: int | None = 1000,
-    max_evaluations: int | None = None,
-    stall_iterations: int | None = 5,
-    stall_tol: float = 0.0,
-    degenerate_tol: float = 1e-6,
-    target: float | None = None,
+    objective: Callable[[NDArray[Any]], Any], family: F, **options: Unpack[SearchOptions]
 ) -> OptimizeResult[F]:
     r"""Minimise ``objective`` over candidates drawn from ``family`` by the cross-entropy method.
 
@@ -317,55 +341,12 @@ def minimize(
     >>> round(float(constrained.best[0]), 2)
     2.0
     """
-    return _optimize(
-        objective,
-        family,
-        maximize=False,
-        vectorized=vectorized,
-        executor=executor,
-        chunksize=chunksize,
-        penalty=penalty,
-        noise_repeats=noise_repeats,
-        restarts=restarts,
-        rng=rng,
-        callback=callback,
-        options={
-            "rho": rho,
-            "sample_size": sample_size,
-            "alpha": alpha,
-            "scale_alpha": scale_alpha,
-            "max_iterations": max_iterations,
-            "max_evaluations": max_evaluations,
-            "stall_iterations": stall_iterations,
-            "stall_tol": stall_tol,
-            "degenerate_tol": degenerate_tol,
-            "target": target,
-        },
-    )
+    _check_option_names("minimize", dict(options))
+    return _optimize(objective, family, maximize=False, **options)
 
 
 def maximize(
-    objective: Callable[[NDArray[Any]], Any],
-    family: F,
-    *,
-    vectorized: bool = False,
-    executor: Executor | None = None,
-    chunksize: int = 1,
-    penalty: Callable[[NDArray[Any]], Any] | None = None,
-    noise_repeats: int = 1,
-    restarts: int = 0,
-    rng: np.random.Generator | int | None = None,
-    callback: Callable[[IterationLog], object] | None = None,
-    rho: float = 0.1,
-    sample_size: int | AdaptiveSampleSize | None = None,
-    alpha: Smoothing = 0.7,
-    scale_alpha: Smoothing | None = None,
-    max_iterations: int | None = 1000,
-    max_evaluations: int | None = None,
-    stall_iterations: int | None = 5,
-    stall_tol: float = 0.0,
-    degenerate_tol: float = 1e-6,
-    target: float | None = None,
+    objective: Callable[[NDArray[Any]], Any], family: F, **options: Unpack[SearchOptions]
 ) -> OptimizeResult[F]:
     r"""Maximise ``objective`` over candidates drawn from ``family`` by the cross-entropy method.
 
@@ -433,28 +414,5 @@ def maximize(
     >>> result.best_value, bool(np.array_equal(result.best, y))
     (30.0, True)
     """
-    return _optimize(
-        objective,
-        family,
-        maximize=True,
-        vectorized=vectorized,
-        executor=executor,
-        chunksize=chunksize,
-        penalty=penalty,
-        noise_repeats=noise_repeats,
-        restarts=restarts,
-        rng=rng,
-        callback=callback,
-        options={
-            "rho": rho,
-            "sample_size": sample_size,
-            "alpha": alpha,
-            "scale_alpha": scale_alpha,
-            "max_iterations": max_iterations,
-            "max_evaluations": max_evaluations,
-            "stall_iterations": stall_iterations,
-            "stall_tol": stall_tol,
-            "degenerate_tol": degenerate_tol,
-            "target": target,
-        },
-    )
+    _check_option_names("maximize", dict(options))
+    return _optimize(objective, family, maximize=True, **options)

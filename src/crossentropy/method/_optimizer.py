@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
+from crossentropy._validation import check_tolerance
 from crossentropy.method._options import (
     as_generator,
     check_real,
@@ -213,12 +214,8 @@ class CrossEntropyOptimizer(Generic[F]):
         self._max_iterations = optional_count("max_iterations", max_iterations, 1)
         self._max_evaluations = optional_count("max_evaluations", max_evaluations, 1)
         self._stall_iterations = optional_count("stall_iterations", stall_iterations, 1)
-        self._stall_tol = check_real("stall_tol", stall_tol)
-        self._degenerate_tol = check_real("degenerate_tol", degenerate_tol)
-        for name, tol in (("stall_tol", self._stall_tol), ("degenerate_tol", self._degenerate_tol)):
-            if not (tol >= 0 and math.isfinite(tol)):
-                msg = f"{name} must be a finite number >= 0, got {tol!r}"
-                raise ValueError(msg)
+        self._stall_tol = check_tolerance("stall_tol", stall_tol)
+        self._degenerate_tol = check_tolerance("degenerate_tol", degenerate_tol)
         self._target = None if target is None else check_real("target", target)
         if self._target is not None and math.isnan(self._target):
             msg = "target must not be NaN"

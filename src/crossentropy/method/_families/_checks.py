@@ -8,11 +8,11 @@ changed behind its back through an array the caller still holds.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from crossentropy._validation import OUTCOME_KINDS, check_tolerance
 from crossentropy.method._checks import check_count as shared_check_count
 from crossentropy.method._checks import check_rng
 
@@ -60,7 +60,7 @@ def parameter_array(
     match exactly. Dimensions must be non-empty.
     """
     raw = np.asarray(value)
-    if raw.dtype == object or raw.dtype.kind not in "biuf":
+    if raw.dtype == object or raw.dtype.kind not in OUTCOME_KINDS:
         msg = f"{name} must be a real numeric array, got {type(value).__name__} {value!r:.80}"
         raise TypeError(msg)
     array = raw.astype(np.float64)
@@ -84,7 +84,7 @@ def parameter_array(
 def sample_matrix(name: str, samples: ArrayLike, shape: tuple[int, ...]) -> NDArray[Any]:
     """``samples`` as an array of shape ``(m, *shape)`` (``m >= 0``), numeric and NaN-free."""
     array = np.asarray(samples)
-    if array.dtype == object or array.dtype.kind not in "biuf":
+    if array.dtype == object or array.dtype.kind not in OUTCOME_KINDS:
         msg = f"{name} must be a real numeric array, got dtype {array.dtype}"
         raise TypeError(msg)
     if array.ndim != len(shape) + 1 or array.shape[1:] != shape:
@@ -109,7 +109,7 @@ def normalized_weights(weights: ArrayLike | None, m: int) -> NDArray[np.float64]
     if weights is None:
         return np.full(m, 1.0 / m)
     raw = np.asarray(weights)
-    if raw.dtype == object or raw.dtype.kind not in "biuf":
+    if raw.dtype == object or raw.dtype.kind not in OUTCOME_KINDS:
         msg = f"weights must be a real numeric array, got dtype {raw.dtype}"
         raise TypeError(msg)
     w: NDArray[np.float64] = raw.astype(np.float64)
@@ -142,13 +142,7 @@ def check_alpha(alpha: float) -> float:
 
 def check_tol(tol: float) -> float:
     """Return the degeneracy tolerance ``tol`` if it is a finite number ``>= 0``."""
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
-        msg = f"tol must be a non-negative number, got {type(tol).__name__} {tol!r}"
-        raise TypeError(msg)
-    if not (tol >= 0 and math.isfinite(tol)):
-        msg = f"tol must be a finite non-negative number, got {tol!r}"
-        raise ValueError(msg)
-    return float(tol)
+    return check_tolerance("tol", tol)
 
 
 def check_count(n: int, name: str = "n", *, minimum: int = 0) -> int:
