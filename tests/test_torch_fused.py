@@ -217,7 +217,7 @@ def test_backward_scales_out_of_place_when_graph_is_retained() -> None:
 
 def test_plain_backward_may_scale_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     """The in-place scaling is really used when the graph is freed (not always a copy)."""
-    import crossentropy.torch._cross_entropy as module
+    import crossentropy.torch._autograd as module
 
     answers: list[bool] = []
     original = module.may_overwrite_saved

@@ -31,7 +31,7 @@ from torch import nn
 
 from crossentropy._agnostic._options import check_label_smoothing
 from crossentropy._validation import Reduction, check_int, check_reduction
-from crossentropy.torch._cross_entropy import (
+from crossentropy.torch._autograd import (
     is_one,
     is_plain_tensor,
     loss_dtype,
