@@ -20,8 +20,7 @@ from crossentropy.scoring._columns import (
     resolve_columns,
     select_columns,
 )
-from crossentropy.scoring._read_sources import Source, format_of, require_pyarrow
-from crossentropy.scoring._readers import (
+from crossentropy.scoring._read import (
     Partition,
     count_rows,
     expand_sources,
@@ -33,6 +32,7 @@ from crossentropy.scoring._readers import (
     resolve_dataset_columns,
     sample_rows,
 )
+from crossentropy.scoring._read._sources import Source, format_of, require_pyarrow
 from crossentropy.scoring._types import Batch, InvalidRow
 
 if TYPE_CHECKING:

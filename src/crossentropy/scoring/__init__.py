@@ -30,8 +30,14 @@ from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns
 from crossentropy.scoring._dataset import DatasetPlan, plan_dataset, score_dataset
 from crossentropy.scoring._json import result_to_dict
 from crossentropy.scoring._plots import plot_classes, plot_histogram, plot_reliability, write_pngs
-from crossentropy.scoring._read_sources import Source, expand_sources
-from crossentropy.scoring._readers import Partition, partitions, read_batches, read_partition
+from crossentropy.scoring._read import (
+    Partition,
+    Source,
+    expand_sources,
+    partitions,
+    read_batches,
+    read_partition,
+)
 from crossentropy.scoring._report_html import render_html, write_html
 from crossentropy.scoring._report_text import plain_text, render_text
 from crossentropy.scoring._types import (

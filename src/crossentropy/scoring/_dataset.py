@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from crossentropy.scoring._accumulator import ScoreAccumulator
-from crossentropy.scoring._read_sources import Source, expand_sources
-from crossentropy.scoring._readers import (
+from crossentropy.scoring._read import (
     Partition,
+    Source,
+    count_rows,
+    expand_sources,
     partitions,
     read_batches,
     read_partition,
@@ -57,7 +59,7 @@ def plan_dataset(
     names = [paths] if isinstance(paths, str) else list(paths)
     sources = tuple(expand_sources(names, file_format=file_format, has_header=has_header))
     resolved = resolve_dataset_columns(sources, columns, has_header=has_header)
-    counts = [source.n_rows for source in sources]
+    counts = [count_rows(source) for source in sources]
     total = None if any(count is None for count in counts) else sum(c for c in counts if c)
     return DatasetPlan(sources=sources, columns=resolved, total_rows=total)
 

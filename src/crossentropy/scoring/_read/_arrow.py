@@ -17,14 +17,14 @@ import pyarrow as pa
 import pyarrow.ipc as pa_ipc
 import pyarrow.parquet as pq
 
-from crossentropy.scoring._read_arrow_columns import arrow_piece, arrow_sample
+from crossentropy.scoring._read._arrow_columns import arrow_piece, arrow_sample
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from crossentropy.scoring._columns import ResolvedColumns
-    from crossentropy.scoring._read_convert import Piece
-    from crossentropy.scoring._read_sources import PeekableStream, Source
+    from crossentropy.scoring._read._convert import Piece
+    from crossentropy.scoring._read._sources import PeekableStream, Source
 
 __all__ = [
     "ipc_columns",

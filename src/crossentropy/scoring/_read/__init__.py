@@ -10,24 +10,37 @@ through: judging them is the accumulator's business.
 
 CSV, Parquet and Arrow need pyarrow (the ``parquet`` extra); ``.npy``/``.npz`` need NumPy
 only. Pickles are never loaded.
+
+The package, from the bottom up: ``_sources`` (:class:`Source`, :func:`expand_sources`;
+imports no reader), ``_convert`` (columns to pieces to batches, NumPy only), the format
+readers ``_csv``, ``_arrow`` (with ``_arrow_columns``) and ``_numpy``, and ``_registry``
+(one :class:`~crossentropy.scoring._read._registry.FormatReader` per format). The
+functions here are what the rest of scoring calls; they look the format up in the
+registry.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns, resolve_columns
-from crossentropy.scoring._read_convert import Rebatcher
-from crossentropy.scoring._read_sources import Source, expand_sources, require_pyarrow
+from crossentropy.scoring._read._convert import Rebatcher
+from crossentropy.scoring._read._registry import (
+    Partition,
+    PieceRequest,
+    Preview,
+    count_rows,
+    reader_of,
+)
+from crossentropy.scoring._read._sources import Source, expand_sources, require_pyarrow
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     import numpy as np
 
-    from crossentropy.scoring._read_convert import Piece
+    from crossentropy.scoring._read._convert import Piece
     from crossentropy.scoring._types import Batch
 
 __all__ = [
@@ -49,23 +62,15 @@ _SAMPLE_ROWS = 100
 _PARTITION_ROWS = 1 << 20
 
 
-@dataclass(frozen=True)
-class Preview:
-    """A source's columns and its first rows (numbers as numbers, the rest as text)."""
-
-    columns: tuple[str, ...]
-    sample: dict[str, np.ndarray]
-
-
 def _needs_pyarrow(source: Source) -> None:
-    if source.format in {"csv", "tsv", "parquet", "ipc"}:
+    if reader_of(source).needs_pyarrow:
         require_pyarrow()
 
 
 @contextmanager
 def _arrow_errors(source: Source) -> Iterator[None]:
     """Turn pyarrow's own errors into ValueErrors that name the file."""
-    if source.format in {"npy", "npz"}:
+    if not reader_of(source).needs_pyarrow:
         yield
         return
     pa = require_pyarrow()
@@ -76,45 +81,13 @@ def _arrow_errors(source: Source) -> Iterator[None]:
         raise ValueError(msg) from exc
 
 
-def _header(source: Source, has_header: bool | None) -> bool | None:
-    return source.has_header if has_header is None else has_header
-
-
 def peek(source: Source, *, has_header: bool | None = None, rows: int = _SAMPLE_ROWS) -> Preview:
     """The columns of ``source`` and its first ``rows`` rows, to resolve columns with.
 
     ``has_header`` (CSV/TSV) overrides ``source.has_header``; None guesses.
     """
     with _arrow_errors(source):
-        return _peek(source, has_header, rows)
-
-
-def _peek(source: Source, has_header: bool | None, rows: int) -> Preview:
-    if source.format in {"csv", "tsv"}:
-        from crossentropy.scoring._read_csv import csv_layout  # needs pyarrow
-
-        layout = csv_layout(source, has_header=_header(source, has_header))
-        sample = {name: values[:rows] for name, values in layout.sample.items()}
-        return Preview(layout.columns, sample)
-    if source.format == "parquet":
-        from crossentropy.scoring._read_arrow import (  # needs pyarrow
-            parquet_columns,
-            parquet_sample,
-        )
-
-        return Preview(tuple(parquet_columns(source)), parquet_sample(source, rows))
-    if source.format == "ipc":
-        from crossentropy.scoring._read_arrow import ipc_columns, ipc_sample
-
-        return Preview(tuple(ipc_columns(source)), ipc_sample(source, rows))
-    from crossentropy.scoring._read_numpy import (
-        npy_layout,
-        npz_layout,
-        numpy_sample,
-    )
-
-    layout_np = npy_layout(source) if source.format == "npy" else npz_layout(source)
-    return Preview(layout_np.columns, numpy_sample(source, rows))
+        return reader_of(source).preview(source, has_header, rows)
 
 
 def peek_columns(source: Source, *, has_header: bool | None = None) -> list[str]:
@@ -122,25 +95,8 @@ def peek_columns(source: Source, *, has_header: bool | None = None) -> list[str]
 
     ``"0"``, ``"1"``, ... for a headerless CSV and a 2-D ``.npy``; array names for ``.npz``.
     """
-    if source.format in {"csv", "tsv"}:
-        return list(peek(source, has_header=has_header, rows=0).columns)
     with _arrow_errors(source):
-        return _peek_columns(source)
-
-
-def _peek_columns(source: Source) -> list[str]:
-    if source.format == "parquet":
-        from crossentropy.scoring._read_arrow import parquet_columns
-
-        return parquet_columns(source)
-    if source.format == "ipc":
-        from crossentropy.scoring._read_arrow import ipc_columns
-
-        return ipc_columns(source)
-    from crossentropy.scoring._read_numpy import npy_layout, npz_layout
-
-    layout = npy_layout(source) if source.format == "npy" else npz_layout(source)
-    return list(layout.columns)
+        return reader_of(source).column_names(source, has_header)
 
 
 def sample_rows(
@@ -148,25 +104,6 @@ def sample_rows(
 ) -> dict[str, np.ndarray]:
     """The first ``rows`` rows of each column: what :func:`resolve_columns` detects with."""
     return peek(source, has_header=has_header, rows=rows).sample
-
-
-def count_rows(source: Source) -> int | None:
-    """The number of data rows when the file's metadata says it, else None.
-
-    Known for Parquet, ``.npy`` and ``.npz``; None for CSV, Arrow IPC and standard input,
-    which only a full read counts.
-    """
-    if source.format == "parquet" and source.stream is None:
-        require_pyarrow()
-        from crossentropy.scoring._read_arrow import parquet_row_groups
-
-        return sum(count for _, count in parquet_row_groups(source))
-    if source.format in {"npy", "npz"} and source.stream is None:
-        from crossentropy.scoring._read_numpy import npy_layout, npz_layout
-
-        layout = npy_layout(source) if source.format == "npy" else npz_layout(source)
-        return layout.n_rows
-    return None
 
 
 def resolve_dataset_columns(
@@ -220,36 +157,6 @@ def _check_batch_rows(batch_rows: int) -> None:
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
         msg = f"batch_rows must be a positive integer; got {batch_rows!r}"
         raise ValueError(msg)
-
-
-def _pieces(
-    source: Source,
-    resolved: ResolvedColumns,
-    *,
-    batch_rows: int,
-    has_header: bool | None,
-    row_group: int | None = None,
-    start: int = 0,
-    stop: int | None = None,
-) -> Iterator[Piece]:
-    if source.format in {"csv", "tsv"}:
-        from crossentropy.scoring._read_csv import csv_layout, csv_pieces
-
-        layout = csv_layout(source, has_header=_header(source, has_header))
-        return csv_pieces(source, layout, resolved, batch_rows=batch_rows)
-    if source.format == "parquet":
-        from crossentropy.scoring._read_arrow import parquet_pieces
-
-        return parquet_pieces(source, resolved, batch_rows=batch_rows, row_group=row_group)
-    if source.format == "ipc":
-        from crossentropy.scoring._read_arrow import ipc_pieces
-
-        return ipc_pieces(source, resolved, batch_rows=batch_rows)
-    from crossentropy.scoring._read_numpy import npy_pieces, npz_pieces
-
-    if source.format == "npy":
-        return npy_pieces(source, resolved, batch_rows=batch_rows, start=start, stop=stop)
-    return npz_pieces(source, resolved, batch_rows=batch_rows)
 
 
 def _batches(
@@ -309,29 +216,9 @@ def read_batches(
     _check_batch_rows(batch_rows)
     _needs_pyarrow(source)
     resolved = _resolved(source, columns, has_header)
-    pieces = _pieces(source, resolved, batch_rows=batch_rows, has_header=has_header)
+    request = PieceRequest(batch_rows=batch_rows, has_header=has_header)
+    pieces = reader_of(source).pieces(source, resolved, request)
     yield from _batches(source, resolved, pieces, batch_rows)
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A part of a source that another process can read on its own (for Dask).
-
-    Its batches have the same row numbers as in the sequential read of the whole source.
-    ``row_group``: the Parquet row group; ``row_start``/``row_stop``: the data rows it
-    covers (``row_stop`` None: to the end, count unknown).
-    """
-
-    source: Source
-    index: int
-    row_start: int = 0
-    row_stop: int | None = None
-    row_group: int | None = None
-
-    @property
-    def n_rows(self) -> int | None:
-        """Its number of data rows, when known without reading it."""
-        return None if self.row_stop is None else self.row_stop - self.row_start
 
 
 def partitions(source: Source, *, rows_per_partition: int = _PARTITION_ROWS) -> list[Partition]:
@@ -350,23 +237,7 @@ def partitions(source: Source, *, rows_per_partition: int = _PARTITION_ROWS) -> 
     if rows_per_partition < 1:
         msg = f"rows_per_partition must be a positive integer; got {rows_per_partition!r}"
         raise ValueError(msg)
-    if source.format == "parquet":
-        require_pyarrow()
-        from crossentropy.scoring._read_arrow import parquet_row_groups
-
-        groups = parquet_row_groups(source)
-        return [
-            Partition(source, i, start, start + count, row_group=i)
-            for i, (start, count) in enumerate(groups)
-        ]
-    if source.format == "npy":
-        n_rows = count_rows(source) or 0
-        starts = range(0, n_rows, rows_per_partition)
-        return [
-            Partition(source, i, start, min(start + rows_per_partition, n_rows))
-            for i, start in enumerate(starts)
-        ]
-    return [Partition(source, 0, 0, count_rows(source))]
+    return reader_of(source).split(source, rows_per_partition)
 
 
 def read_partition(
@@ -378,19 +249,18 @@ def read_partition(
 ) -> Iterator[Batch]:
     """Stream one partition as batches, with the row numbers of the sequential read."""
     source = partition.source
-    if partition.row_group is None and source.format != "npy":
+    reader = reader_of(source)
+    if partition.row_group is None and not reader.reads_parts:
         yield from read_batches(source, columns, batch_rows=batch_rows, has_header=has_header)
         return
     _check_batch_rows(batch_rows)
     _needs_pyarrow(source)
     resolved = _resolved(source, columns, has_header)
-    pieces = _pieces(
-        source,
-        resolved,
+    request = PieceRequest(
         batch_rows=batch_rows,
         has_header=has_header,
         row_group=partition.row_group,
         start=partition.row_start,
         stop=partition.row_stop,
     )
-    yield from _batches(source, resolved, pieces, batch_rows)
+    yield from _batches(source, resolved, reader.pieces(source, resolved, request), batch_rows)

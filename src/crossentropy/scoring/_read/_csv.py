@@ -24,15 +24,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from crossentropy.scoring._read_arrow_columns import arrow_piece
-from crossentropy.scoring._read_convert import INTEGER, NUMBER, Piece, shorten
+from crossentropy.scoring._read._arrow_columns import arrow_piece
+from crossentropy.scoring._read._convert import INTEGER, NUMBER, Piece, shorten
 from crossentropy.scoring._types import InvalidRow
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from crossentropy.scoring._columns import ResolvedColumns
-    from crossentropy.scoring._read_sources import Source
+    from crossentropy.scoring._read._sources import Source
 
 __all__ = ["CsvLayout", "csv_layout", "csv_pieces"]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crossentropy.scoring._read_convert import (
+from crossentropy.scoring._read._convert import (
     MISSING,
     Problems,
     labels_from_floats,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from crossentropy.scoring._columns import ResolvedColumns
-    from crossentropy.scoring._read_convert import Piece
+    from crossentropy.scoring._read._convert import Piece
     from crossentropy.scoring._types import InvalidRow
 
 __all__ = ["arrow_piece", "arrow_sample", "numpy_dtype"]

@@ -3,6 +3,13 @@
 A :class:`Source` is one file (or standard input) and how to read it. Paths on the command
 line expand to a list of sources that together form one dataset: a directory to the
 prediction files in it, a glob pattern to its matches, ``"-"`` to standard input.
+
+This module is the bottom of the readers: it imports none of them. ``Source`` is plain
+data; how many rows a file holds is the reader registry's business
+(:func:`crossentropy.scoring._read._registry.count_rows`). :attr:`Source.n_rows` (public)
+asks the counter that the registry installs here with :func:`install_row_counter` when it
+is imported, which every import of ``crossentropy.scoring._read`` does first, so the
+imports point one way: registry -> format readers -> sources.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO, Literal, get_args
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from types import ModuleType
 
     from _typeshed import WriteableBuffer
@@ -27,6 +34,7 @@ __all__ = [
     "Source",
     "expand_sources",
     "format_of",
+    "install_row_counter",
     "require_pyarrow",
 ]
 
@@ -156,9 +164,11 @@ class Source:
 
         Known for Parquet, ``.npy`` and ``.npz``; None for CSV, Arrow IPC, standard input.
         """
-        from crossentropy.scoring._readers import count_rows  # a cycle
-
-        return count_rows(self)
+        counter = _ROW_COUNTER.get("count")
+        if counter is None:  # only while crossentropy.scoring._read is being imported
+            msg = "the reader registry (crossentropy.scoring._read) is not imported yet"
+            raise RuntimeError(msg)
+        return counter(self)
 
     def __reduce__(self) -> tuple[type[Source], tuple[str, FileFormat, bool | None]]:
         if self.stream is not None:
@@ -167,45 +177,55 @@ class Source:
         return (Source, (self.path, self.format, self.has_header))
 
 
+#: The row counter of :attr:`Source.n_rows`, under the key ``"count"``; filled once by the
+#: reader registry, which sits above this module (see the module docstring).
+_ROW_COUNTER: dict[str, Callable[[Source], int | None]] = {}
+
+
+def install_row_counter(counter: Callable[[Source], int | None]) -> None:
+    """Make :attr:`Source.n_rows` ask ``counter`` (the reader registry calls this)."""
+    _ROW_COUNTER["count"] = counter
+
+
 def format_of(path: str) -> FileFormat | None:
     """The format a file's extension says (``.csv.gz`` is CSV), or None if it says none."""
     name = os.path.basename(path).lower()
     for compression in _COMPRESSIONS:
         if name.endswith(compression):
             stem = name[: -len(compression)]
-            fmt = _EXTENSIONS.get(os.path.splitext(stem)[1])
-            return fmt if fmt in {"csv", "tsv"} else None
+            text_format = _EXTENSIONS.get(os.path.splitext(stem)[1])
+            return text_format if text_format in {"csv", "tsv"} else None
     return _EXTENSIONS.get(os.path.splitext(name)[1])
 
 
 def _check_format(file_format: str | None) -> FileFormat | None:
     if file_format is None:
         return None
-    fmt = _FORMAT_NAMES.get(file_format.lower())
-    if fmt is None:
+    known_format = _FORMAT_NAMES.get(file_format.lower())
+    if known_format is None:
         formats = ", ".join(get_args(FileFormat))
         msg = f"file_format must be one of {formats} (or arrow, feather, pq); got {file_format!r}"
         raise ValueError(msg)
-    return fmt
+    return known_format
 
 
 def _file_source(path: str, file_format: FileFormat | None, has_header: bool | None) -> Source:
-    fmt = file_format or format_of(path)
-    if fmt is None:
+    path_format = file_format or format_of(path)
+    if path_format is None:
         msg = (
             f"{path}: cannot tell the format from the file name; expected {_EXPECTED}, "
             "or pass file_format= (--format)"
         )
         raise ValueError(msg)
-    return Source(path, fmt, has_header)
+    return Source(path, path_format, has_header)
 
 
 def _one_format(sources: list[Source], where: str) -> list[Source]:
     formats = sorted({source.format for source in sources})
     if len(formats) > 1:
         examples = ", ".join(
-            f"{os.path.basename(next(s.path for s in sources if s.format == fmt))} ({fmt})"
-            for fmt in formats
+            f"{os.path.basename(next(s.path for s in sources if s.format == mixed))} ({mixed})"
+            for mixed in formats
         )
         msg = f"{where} mixes file formats: {examples}; expected files of one format"
         raise ValueError(msg)
@@ -221,9 +241,9 @@ def _directory_sources(
         # Hidden and bookkeeping files (".part.crc", "_SUCCESS") are not predictions.
         if name.startswith((".", "_")) or not os.path.isfile(full):
             continue
-        fmt = format_of(name)
-        if fmt is not None and file_format in {None, fmt}:
-            sources.append(Source(full, fmt, has_header))
+        name_format = format_of(name)
+        if name_format is not None and file_format in {None, name_format}:
+            sources.append(Source(full, name_format, has_header))
     if not sources:
         wanted = f"{file_format} files" if file_format else f"files named *{_EXPECTED[1:]}"
         msg = f"{path}: the directory holds no prediction files; expected {wanted}"
@@ -280,7 +300,7 @@ def expand_sources(
     """
     if isinstance(paths, str):
         paths = [paths]
-    fmt = _check_format(file_format)
+    checked_format = _check_format(file_format)
     sources: list[Source] = []
     for path in paths:
         if path == "-":
@@ -288,13 +308,13 @@ def expand_sources(
                 msg = "'-' (standard input) is given twice; it can be read only once"
                 raise ValueError(msg)
             stream = PeekableStream(stdin if stdin is not None else sys.stdin.buffer)
-            sources.append(Source(STDIN, fmt or "csv", has_header, stream))
+            sources.append(Source(STDIN, checked_format or "csv", has_header, stream))
         elif os.path.isdir(path):
-            sources.extend(_directory_sources(path, fmt, has_header))
+            sources.extend(_directory_sources(path, checked_format, has_header))
         elif os.path.isfile(path):
-            sources.append(_file_source(path, fmt, has_header))
+            sources.append(_file_source(path, checked_format, has_header))
         elif glob.has_magic(path):
-            sources.extend(_glob_sources(path, fmt, has_header))
+            sources.extend(_glob_sources(path, checked_format, has_header))
         else:
             msg = f"{path}: no such file or directory"
             raise FileNotFoundError(msg)

@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
-from crossentropy.scoring._read_convert import (
+from crossentropy.scoring._read._convert import (
     Problems,
     floats_from_numpy,
     labels_from_numpy,
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from crossentropy.scoring._columns import ResolvedColumns
-    from crossentropy.scoring._read_convert import Piece
-    from crossentropy.scoring._read_sources import Source
+    from crossentropy.scoring._read._convert import Piece
+    from crossentropy.scoring._read._sources import Source
 
 __all__ = [
     "ArrayHeader",
