@@ -23,13 +23,13 @@ from crossentropy.scoring import (
     InvalidRow,
     ScoreAccumulator,
     ScoreOptions,
-    _rowstats,
     merge_all,
     result_to_dict,
     rule_of_thumb,
     score,
     verdict,
 )
+from crossentropy.scoring._stats import _rowstats
 from crossentropy.scoring._types import Batch
 
 BACKENDS = [
@@ -642,7 +642,7 @@ def test_bootstrap_interval(backend: str) -> None:
 
 
 def test_poisson_draws_have_mean_and_variance_one() -> None:
-    from crossentropy.scoring._tallies import GOLDEN, POISSON_THRESHOLDS, mix64_array
+    from crossentropy.scoring._stats._tallies import GOLDEN, POISSON_THRESHOLDS, mix64_array
 
     keys = mix64_array(np.arange(200_000, dtype=np.uint64))
     draws = np.searchsorted(POISSON_THRESHOLDS, mix64_array(keys + np.uint64(GOLDEN)), "right")

@@ -19,8 +19,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from crossentropy.scoring import ScoreAccumulator, _rowstats, score
-from crossentropy.scoring._tallies import (
+from crossentropy.scoring import ScoreAccumulator, score
+from crossentropy.scoring._stats import _rowstats
+from crossentropy.scoring._stats._tallies import (
     FINE_BINS,
     KIND_CODES,
     REASONS,
@@ -30,7 +31,7 @@ from crossentropy.scoring._tallies import (
 )
 
 numba = pytest.importorskip("numba")
-from crossentropy.scoring import _numba_rowstats  # noqa: E402
+from crossentropy.scoring._stats import _numba_rowstats  # noqa: E402
 
 BACKENDS = ["numba", "numpy"]
 
@@ -347,7 +348,7 @@ def test_second_process_loads_the_compiled_kernel() -> None:
     code = (
         "import numpy as np\n"
         "from crossentropy.scoring import score\n"
-        "from crossentropy.scoring import _numba_rowstats as k\n"
+        "from crossentropy.scoring._stats import _numba_rowstats as k\n"
         "score(np.full((2, 2), 0.5), [0, 1])\n"
         "print(sum(k._probabilities.stats.cache_hits.values()),"
         " sum(k._probabilities.stats.cache_misses.values()))\n"

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossentropy.scoring import ScoreAccumulator, ScoreResult, _rowstats, merge_all
+from crossentropy.scoring import ScoreAccumulator, ScoreResult, merge_all
+from crossentropy.scoring._stats import _rowstats
 
 BACKENDS = [
     pytest.param(

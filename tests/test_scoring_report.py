@@ -38,7 +38,7 @@ pytest.importorskip("matplotlib")
 
 from rich.console import Console  # noqa: E402
 
-from crossentropy.scoring import _plots, _report_html, _report_text  # noqa: E402
+from crossentropy.scoring._report import _content, _html, _plots, _text  # noqa: E402
 
 NASTY_CLASS = '<b>cat</b> & "dog" [red]x[/red] $x$'
 NASTY_SOURCE = "data/<script>alert(1)</script>.csv"
@@ -216,7 +216,7 @@ def result10() -> ScoreResult:
 def _rich_output(result: ScoreResult, verdict: Verdict, **kwargs: Any) -> str:
     stream = io.StringIO()
     console = Console(file=stream, width=120, color_system=None)
-    _report_text.render_text(result, verdict, console=console, **kwargs)
+    _text.render_text(result, verdict, console=console, **kwargs)
     return stream.getvalue()
 
 
@@ -313,7 +313,7 @@ def test_text_headline_colour_follows_level(result10: ScoreResult) -> None:
     def coloured(level: str) -> str:
         stream = io.StringIO()
         console = Console(file=stream, width=120, force_terminal=True, color_system="standard")
-        _report_text.render_text(result10, make_verdict(level), console=console)
+        _text.render_text(result10, make_verdict(level), console=console)
         return stream.getvalue().splitlines()[0]
 
     good, broken = coloured("good"), coloured("broken")
@@ -329,17 +329,17 @@ def test_text_infinite_cross_entropy() -> None:
     out = _rich_output(result, make_verdict("broken"))
     assert "inf nats" in out
     assert "rows with p(label) = 0" in out
-    plain = _report_text.plain_text(result, make_verdict("broken"))
+    plain = _text.plain_text(result, make_verdict("broken"))
     assert "BROKEN:" in plain
     assert "inf nats" in plain
 
 
 def test_plain_text_has_the_same_content(result10: ScoreResult) -> None:
     verdict = make_verdict()
-    plain = _report_text.plain_text(result10, verdict, detected="CSV")
+    plain = _text.plain_text(result10, verdict, detected="CSV")
     assert plain.startswith("GOOD: " + verdict.headline)
     assert "\x1b" not in plain
-    for line in _report_text.metric_lines(result10):
+    for line in _content.metric_lines(result10):
         assert line.label in plain
         assert line.value in plain
     assert "rule of thumb" in plain
@@ -350,7 +350,7 @@ def test_plain_text_has_the_same_content(result10: ScoreResult) -> None:
     metric_block = plain.split("\n\n")[2].splitlines()
     ends = {
         line.index(m.value) + len(m.value)
-        for m in _report_text.metric_lines(result10)
+        for m in _content.metric_lines(result10)
         for line in metric_block
         if line.startswith(m.label + " ")
     }
@@ -360,7 +360,7 @@ def test_plain_text_has_the_same_content(result10: ScoreResult) -> None:
 def test_render_text_prints_to_stdout_by_default(
     capsys: pytest.CaptureFixture[str], result10: ScoreResult
 ) -> None:
-    _report_text.render_text(result10, make_verdict())
+    _text.render_text(result10, make_verdict())
     assert f"{result10.cross_entropy:.4f} nats" in capsys.readouterr().out
 
 
@@ -375,25 +375,25 @@ def test_plain_text_needs_no_rich(monkeypatch: pytest.MonkeyPatch, result10: Sco
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_rich)
-    assert "GOOD: " in _report_text.plain_text(result10, make_verdict())
+    assert "GOOD: " in _text.plain_text(result10, make_verdict())
     with pytest.raises(ImportError, match=r"pip install 'crossentropy\[rich\]'"):
-        _report_text.render_text(result10, make_verdict())
+        _text.render_text(result10, make_verdict())
 
 
 def test_a_single_class_makes_every_report(tmp_path: Path) -> None:
     result = make_result(1, 50, seed=8)
     assert math.isnan(result.skill)
     verdict = make_verdict("no skill")
-    plain = _report_text.plain_text(result, verdict)
+    plain = _text.plain_text(result, verdict)
     assert "undefined: only one class occurs in the labels" in plain
     assert _plots.write_pngs(result, tmp_path, dpi=30)
-    parsed = _parse(_report_html.render_html(result, verdict))
+    parsed = _parse(_html.render_html(result, verdict))
     assert parsed.metrics["skill"] == "n/a"
 
 
 def test_metric_lines_without_interval_and_binary() -> None:
     result = make_result(2, 500, seed=1, interval=False)
-    keys = [line.key for line in _report_text.metric_lines(result)]
+    keys = [line.key for line in _content.metric_lines(result)]
     assert "interval" not in keys
     assert "top_3_accuracy" not in keys  # k < K only
     assert keys[:3] == ["cross_entropy", "perplexity", "uniform_baseline"]
@@ -585,14 +585,14 @@ def test_html_sections_metrics_and_no_network(result10: ScoreResult) -> None:
 
     rc = dict(mpl.rcParams)
     verdict = make_verdict()
-    page = _report_html.render_html(result10, verdict, detected="CSV <3 columns>")
+    page = _html.render_html(result10, verdict, detected="CSV <3 columns>")
     assert dict(mpl.rcParams) == rc  # svg.fonttype was set only while drawing
-    assert _report_html.render_html(result10, verdict, detected="CSV <3 columns>") == page
+    assert _html.render_html(result10, verdict, detected="CSV <3 columns>") == page
     parsed = _parse(page)
     assert [i for i in parsed.ids if i in SECTIONS] == SECTIONS  # all, in this order
     assert len(parsed.ids) == len(set(parsed.ids)), "duplicate ids"
     assert page.index('id="verdict"') < page.index('id="metrics"')
-    expected = {m.key: m.value for m in _report_text.metric_lines(result10)}
+    expected = {m.key: m.value for m in _content.metric_lines(result10)}
     assert parsed.metrics == expected
     assert parsed.metrics["cross_entropy"] == f"{result10.cross_entropy:.4f} nats"
     assert parsed.tags.count("svg") == 4
@@ -604,7 +604,7 @@ def test_html_sections_metrics_and_no_network(result10: ScoreResult) -> None:
 
 
 def test_html_escapes_user_text(result10: ScoreResult) -> None:
-    page = _report_html.render_html(result10, make_verdict(), title="<i>t</i>")
+    page = _html.render_html(result10, make_verdict(), title="<i>t</i>")
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>cat</b>" not in page
@@ -615,14 +615,14 @@ def test_html_escapes_user_text(result10: ScoreResult) -> None:
 
 def test_html_binary_and_many_classes() -> None:
     binary = make_result(2, 800, seed=6)
-    page = _report_html.render_html(binary, make_verdict("excellent"))
+    page = _html.render_html(binary, make_verdict("excellent"))
     parsed = _parse(page)
     assert parsed.classes == ["negative", "positive"]
     assert parsed.tags.count("svg") == 4
     _check_self_contained(page, parsed)
 
     big = make_result(1000, 5000, seed=7, n_zero=1)
-    page = _report_html.render_html(big, make_verdict("worse than guessing"))
+    page = _html.render_html(big, make_verdict("worse than guessing"))
     parsed = _parse(page)
     assert len(parsed.classes) == 1000
     assert parsed.metrics["cross_entropy"] == "inf nats"
@@ -633,15 +633,15 @@ def test_html_binary_and_many_classes() -> None:
 
 def test_write_html_atomic_and_refuses_to_overwrite(tmp_path: Path, result10: ScoreResult) -> None:
     path = tmp_path / "report.html"
-    assert _report_html.write_html(result10, make_verdict(), path) == path
+    assert _html.write_html(result10, make_verdict(), path) == path
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert os.listdir(tmp_path) == ["report.html"]  # no temporary file left
     with pytest.raises(OutputExistsError, match="already exists"):
-        _report_html.write_html(result10, make_verdict(), path)
-    _report_html.write_html(result10, make_verdict("broken"), path, force=True)
+        _html.write_html(result10, make_verdict(), path)
+    _html.write_html(result10, make_verdict("broken"), path, force=True)
     assert 'data-level="broken"' in path.read_text(encoding="utf-8")
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        _report_html.write_html(result10, make_verdict(), tmp_path / "missing" / "r.html")
+        _html.write_html(result10, make_verdict(), tmp_path / "missing" / "r.html")
 
 
 def _chromium() -> str:
@@ -671,12 +671,12 @@ def _run_chromium(browser: str, tmp_path: Path, *args: str) -> subprocess.Comple
 
 def test_html_renders_in_headless_chromium(tmp_path: Path, result10: ScoreResult) -> None:
     browser = _chromium()
-    path = _report_html.write_html(result10, make_verdict(), tmp_path / "report.html")
+    path = _html.write_html(result10, make_verdict(), tmp_path / "report.html")
     url = path.resolve().as_uri()
     dom = _run_chromium(browser, tmp_path, "--dump-dom", url).stdout
     parsed = _parse(dom)
     assert [i for i in parsed.ids if i in SECTIONS] == SECTIONS
-    expected = {m.key: m.value for m in _report_text.metric_lines(result10)}
+    expected = {m.key: m.value for m in _content.metric_lines(result10)}
     assert parsed.metrics == expected
     assert parsed.tags.count("svg") == 4
     assert parsed.svg_text > 40

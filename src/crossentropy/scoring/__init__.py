@@ -25,11 +25,8 @@ Examples
 """
 
 from crossentropy._atomic import OutputExistsError, check_writable, write_atomically
-from crossentropy.scoring._accumulator import ScoreAccumulator, ScoreOptions, merge_all, score
 from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns
 from crossentropy.scoring._dataset import DatasetPlan, plan_dataset, score_dataset
-from crossentropy.scoring._json import result_to_dict
-from crossentropy.scoring._plots import plot_classes, plot_histogram, plot_reliability, write_pngs
 from crossentropy.scoring._read import (
     Partition,
     Source,
@@ -38,8 +35,19 @@ from crossentropy.scoring._read import (
     read_batches,
     read_partition,
 )
-from crossentropy.scoring._report_html import render_html, write_html
-from crossentropy.scoring._report_text import plain_text, render_text
+from crossentropy.scoring._report._html import render_html, write_html
+from crossentropy.scoring._report._json import result_to_dict
+from crossentropy.scoring._report._plots import (
+    plot_classes,
+    plot_histogram,
+    plot_reliability,
+    write_pngs,
+)
+from crossentropy.scoring._report._text import plain_text, render_text
+from crossentropy.scoring._report._verdict import rule_of_thumb, verdict
+from crossentropy.scoring._stats._accumulator import ScoreAccumulator
+from crossentropy.scoring._stats._options import ScoreOptions
+from crossentropy.scoring._stats._score import merge_all, score
 from crossentropy.scoring._types import (
     Batch,
     CalibrationBins,
@@ -50,7 +58,6 @@ from crossentropy.scoring._types import (
     Verdict,
     WorstRow,
 )
-from crossentropy.scoring._verdict import rule_of_thumb, verdict
 
 __all__ = [
     "Batch",

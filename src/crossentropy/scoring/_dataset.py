@@ -13,7 +13,6 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from crossentropy.scoring._accumulator import ScoreAccumulator
 from crossentropy.scoring._read import (
     Partition,
     Source,
@@ -24,6 +23,7 @@ from crossentropy.scoring._read import (
     read_partition,
     resolve_dataset_columns,
 )
+from crossentropy.scoring._stats._accumulator import ScoreAccumulator
 
 if TYPE_CHECKING:
     from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns

@@ -1,7 +1,7 @@
 """The value types of ``crossentropy.scoring``: batches, invalid rows, and the result.
 
-These are the contracts between the readers (``_readers.py``), the mergeable accumulator
-(``_accumulator.py``), the reports (``_report_*.py``, ``_plots.py``) and the command line.
+These are the contracts between the readers (``_read/``), the mergeable accumulator
+(``_stats/``), the reports (``_report/``) and the command line.
 All are frozen dataclasses; arrays inside them are NumPy arrays that nobody mutates.
 """
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crossentropy.scoring._verdict import verdict
+from crossentropy.scoring._report._verdict import verdict
 
 if TYPE_CHECKING:
     from crossentropy.scoring._types import ScoreResult

@@ -8,14 +8,12 @@ user (file names, class names, labels, options) is escaped with :func:`html.esca
 Stable hooks for tests and scripts: each part is a ``<section>`` with an ``id``
 (``verdict``, ``metrics``, ``rule-of-thumb``, ``reliability``, ``histogram``, ``classes``,
 ``worst-rows``, ``invalid``, ``sources``), each metric value a ``<td data-metric="key">``
-(the keys of :func:`~crossentropy.scoring._report_text.metric_lines`), each figure a
+(the keys of :func:`~crossentropy.scoring._report._content.metric_lines`), each figure a
 ``<figure data-figure="name">``, each class row a ``<tr data-class="name">``.
 """
 
 from __future__ import annotations
 
-import html
-import io
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -24,41 +22,22 @@ import numpy as np
 
 from crossentropy._atomic import check_writable, write_atomically
 from crossentropy._version import __version__
-from crossentropy.scoring._plots import render_figure
-from crossentropy.scoring._report_text import (
+from crossentropy.scoring._report._content import (
     MAX_CLASSES_LISTED,
     class_rows,
-    format_count,
     metric_lines,
     worst_row_cells,
 )
+from crossentropy.scoring._report._format import format_count
+from crossentropy.scoring._report._html_parts import escape, figure_html, html_table
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterable, Sequence
     from pathlib import Path
 
     from crossentropy.scoring._types import CalibrationBins, ScoreResult, Verdict
 
-__all__ = ["inline_svg", "render_html", "write_html"]
-
-#: The figures of the report: stem (as in ``_plots.render_figure``) -> caption.
-_FIGURES = {
-    "reliability": (
-        "Uniform bins. Each point is a bin: the accuracy of its rows against their mean "
-        "confidence, its area by the bin's weight; red: the gap to the diagonal, where "
-        "calibrated predictions lie; grey: where the confidences lie."
-    ),
-    "reliability_equal_mass": (
-        "Equal-mass bins: each bin holds about the same weight, so sparse high-confidence "
-        "regions do not hide in one bin."
-    ),
-    "histogram": (
-        "How surprised the model was by each row's label: -ln p(label), in nats, with the "
-        "mean and the two baselines."
-    ),
-    "classes": "Mean cross-entropy of the rows of each label, with the number of rows.",
-}
+__all__ = ["render_html", "write_html"]
 
 _CSS = """
 :root { color-scheme: light; --ink: #1d1d1f; --muted: #5f6368; --rule: #d9dce1;
@@ -113,121 +92,8 @@ footer { color: var(--muted); font-size: 12px; padding: 24px; }
 """
 
 
-def _e(text: object) -> str:
-    """Escape for HTML text and attribute values (quotes included)."""
-    return html.escape(str(text), quote=True)
-
-
 def _level_class(level: str) -> str:
     return "level-" + re.sub(r"[^a-z0-9]+", "-", level.lower()).strip("-")
-
-
-# ---------------------------------------------------------------------------------------------
-# Figures
-# ---------------------------------------------------------------------------------------------
-
-_ID = re.compile(r'\bid="([^"]+)"')
-_HREF = re.compile(r'\b(?:xlink:)?href="#([^"]+)"')
-_URL = re.compile(r"url\(#([^)]+)\)")
-
-
-def inline_svg(svg: str, *, prefix: str, label: str) -> str:
-    """Make matplotlib's SVG document fit inside an HTML page beside other figures.
-
-    Drops the XML declaration and DOCTYPE, the namespace declarations (implied for SVG
-    inside HTML) and any metadata; ``xlink:href`` becomes SVG 2's ``href``; every ``id``
-    and every reference to one gets ``prefix`` so two figures never share an id.
-
-    Parameters
-    ----------
-    svg : str
-        The document written by ``Figure.savefig(format="svg")``.
-    prefix : str
-        Unique within the page (letters, digits, ``-``).
-    label : str
-        The figure's accessible name (``aria-label``).
-
-    Returns
-    -------
-    str
-        An ``<svg ...>...</svg>`` element.
-
-    Examples
-    --------
-    >>> doc = '<?xml version="1.0"?> <svg xmlns="http://www.w3.org/2000/svg">'
-    >>> doc += '<path id="m1"/><use xlink:href="#m1"/></svg>'
-    >>> inline_svg(doc, prefix="f", label="a & b")
-    '<svg role="img" aria-label="a &amp; b"><path id="f-m1"/><use href="#f-m1"/></svg>'
-    """
-    start = svg.find("<svg")
-    if start < 0:
-        msg = "not an SVG document: no <svg> element"
-        raise ValueError(msg)
-    body = svg[start:]
-    body = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", body)
-    body = re.sub(r"<metadata>.*?</metadata>\s*", "", body, flags=re.DOTALL)
-    body = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', body)
-    body = _HREF.sub(lambda m: f'href="#{prefix}-{m.group(1)}"', body)
-    body = _URL.sub(lambda m: f"url(#{prefix}-{m.group(1)})", body)
-    return body.replace("<svg", f'<svg role="img" aria-label="{_e(label)}"', 1).rstrip()
-
-
-def _figure_svg(result: ScoreResult, name: str) -> str:
-    from matplotlib import rc_context  # matplotlib is an optional extra
-
-    # Temporary settings only: text as <text>, and ids that do not change between runs.
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": f"crossentropy-{name}"}):
-        figure = render_figure(result, name)
-        buffer = io.StringIO()
-        figure.savefig(
-            buffer,
-            format="svg",
-            metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
-        )
-    prefix = "fig-" + name.replace("_", "-")
-    return inline_svg(buffer.getvalue(), prefix=prefix, label=_FIGURES[name].split(".")[0])
-
-
-def _figure(result: ScoreResult, name: str, caption: str | None = None) -> str:
-    fid = "figure-" + name.replace("_", "-")
-    return (
-        f'<figure id="{fid}" data-figure="{name}">\n{_figure_svg(result, name)}\n'
-        f"<figcaption>{_e(caption or _FIGURES[name])}</figcaption>\n</figure>"
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables
-# ---------------------------------------------------------------------------------------------
-
-
-def _table(
-    headers: Sequence[str],
-    rows: Iterable[Sequence[str]],
-    *,
-    numeric: Sequence[bool],
-    row_attributes: Iterable[str] | None = None,
-    table_id: str = "",
-) -> str:
-    head = "".join(
-        f'<th scope="col"{" class=num" if num else ""}>{_e(h)}</th>'
-        for h, num in zip(headers, numeric, strict=True)
-    )
-    attributes = iter(row_attributes) if row_attributes is not None else None
-    body = []
-    for row in rows:
-        extra = f" {next(attributes)}" if attributes is not None else ""
-        cells = "".join(
-            f"<td{' class=num' if num else ''}>{_e(cell)}</td>"
-            for cell, num in zip(row, numeric, strict=True)
-        )
-        body.append(f"<tr{extra}>{cells}</tr>")
-    table_id = f' id="{table_id}"' if table_id else ""
-    return (
-        f'<div class="scroll"><table{table_id}><thead><tr>{head}</tr></thead>\n<tbody>\n'
-        + "\n".join(body)
-        + "\n</tbody></table></div>"
-    )
 
 
 def _metrics_section(result: ScoreResult) -> str:
@@ -235,9 +101,9 @@ def _metrics_section(result: ScoreResult) -> str:
     for line in metric_lines(result, unit="nats"):
         emphasis = ' class="headline-metric"' if line.key == "cross_entropy" else ""
         rows.append(
-            f'<tr{emphasis}><th scope="row">{_e(line.label)}</th>'
-            f'<td class="num" data-metric="{_e(line.key)}">{_e(line.value)}</td>'
-            f'<td class="note">{_e(line.note)}</td></tr>'
+            f'<tr{emphasis}><th scope="row">{escape(line.label)}</th>'
+            f'<td class="num" data-metric="{escape(line.key)}">{escape(line.value)}</td>'
+            f'<td class="note">{escape(line.note)}</td></tr>'
         )
     return (
         '<section id="metrics">\n<h2>Metrics</h2>\n<div class="scroll"><table>\n<tbody>\n'
@@ -260,12 +126,12 @@ def _bins_table(bins: CalibrationBins) -> str:
     ]
     rows = [tuple("n/a" if cell == "nan" else cell for cell in row) for row in rows]
     return (
-        f"<details><summary>The {len(rows)} {_e(bins.strategy)} bins</summary>"
-        + _table(
+        f"<details><summary>The {len(rows)} {escape(bins.strategy)} bins</summary>"
+        + html_table(
             ("confidence range", "rows", "weight", "mean confidence", "accuracy"),
             rows,
             numeric=(False, True, True, True, True),
-            table_id=f"bins-{_e(bins.strategy)}",
+            table_id=f"bins-{escape(bins.strategy)}",
         )
         + "</details>"
     )
@@ -275,19 +141,20 @@ def _classes_section(result: ScoreResult) -> str:
     K = result.n_classes
     ce = np.asarray(result.class_cross_entropy, dtype=np.float64)
     rows = class_rows(result, range(K), unit="nats")
-    table = _table(
+    table = html_table(
         ("class", "rows", "prior", "CE (nats)", "accuracy"),
         (row.cells() for row in rows),
         numeric=(False, True, True, True, True),
         row_attributes=(
-            f'data-class="{_e(row.name)}" data-class-ce="{float(ce[row.index])!r}"' for row in rows
+            f'data-class="{escape(row.name)}" data-class-ce="{float(ce[row.index])!r}"'
+            for row in rows
         ),
         table_id="class-table",
     )
     is_open = " open" if K <= MAX_CLASSES_LISTED else ""
     return (
         '<section id="classes">\n<h2>Per class</h2>\n'
-        + _figure(result, "classes")
+        + figure_html(result, "classes")
         + f"\n<details{is_open}><summary>All {format_count(K)} classes</summary>\n"
         + table
         + "\n</details>\n</section>"
@@ -298,7 +165,7 @@ def _worst_rows_section(result: ScoreResult) -> str:
     if not result.worst_rows:
         body = "<p class='muted'>No rows were scored.</p>"
     else:
-        body = _table(
+        body = html_table(
             ("source", "row", "label", "p(label)", "predicted", "confidence", "CE (nats)"),
             worst_row_cells(result, unit="nats"),
             numeric=(False, True, False, True, False, True, True),
@@ -316,7 +183,7 @@ def _invalid_section(result: ScoreResult) -> str:
     parts = [
         '<section id="invalid">\n<h2>Invalid rows</h2>',
         (
-            f"<p>Policy <code>{_e(invalid.policy)}</code>: "
+            f"<p>Policy <code>{escape(invalid.policy)}</code>: "
             f'<span data-invalid="skipped">{format_count(invalid.n_skipped)}</span> rows '
             f'skipped, <span data-invalid="clipped">{format_count(invalid.n_clipped)}</span> '
             "rows clipped.</p>"
@@ -324,7 +191,7 @@ def _invalid_section(result: ScoreResult) -> str:
     ]
     if invalid.reasons:
         parts.append(
-            _table(
+            html_table(
                 ("reason", "rows"),
                 sorted(
                     ((reason, format_count(n)) for reason, n in invalid.reasons.items()),
@@ -335,7 +202,9 @@ def _invalid_section(result: ScoreResult) -> str:
             )
         )
     if invalid.examples:
-        items = "".join(f"<li><code>{_e(row.describe())}</code></li>" for row in invalid.examples)
+        items = "".join(
+            f"<li><code>{escape(row.describe())}</code></li>" for row in invalid.examples
+        )
         parts.append(f"<p>The first invalid rows:</p><ul id='invalid-examples'>{items}</ul>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -353,13 +222,13 @@ def _option_value(value: Any) -> str:
 def _sources_section(result: ScoreResult, detected: str | None) -> str:
     parts = ['<section id="sources">\n<h2>Sources and options</h2>']
     if result.sources:
-        items = "".join(f"<li><code>{_e(source)}</code></li>" for source in result.sources)
+        items = "".join(f"<li><code>{escape(source)}</code></li>" for source in result.sources)
         parts.append(f"<ul id='source-list'>{items}</ul>")
     if detected:
-        parts.append(f"<p>Detected: {_e(detected)}</p>")
+        parts.append(f"<p>Detected: {escape(detected)}</p>")
     if result.options:
         parts.append(
-            _table(
+            html_table(
                 ("option", "value"),
                 ((str(k), _option_value(v)) for k, v in sorted(result.options.items())),
                 numeric=(False, False),
@@ -369,7 +238,7 @@ def _sources_section(result: ScoreResult, detected: str | None) -> str:
     classes = ", ".join(result.classes[:20]) + (" ..." if result.n_classes > 20 else "")
     parts.append(
         f"<p class='note'>{format_count(result.n_classes)} classes"
-        f"{' (binary)' if result.binary else ''}: {_e(classes)}</p>"
+        f"{' (binary)' if result.binary else ''}: {escape(classes)}</p>"
     )
     parts.append("</section>")
     return "\n".join(parts)
@@ -399,7 +268,7 @@ def render_html(
     ----------
     result : ScoreResult
     verdict : Verdict
-        The interpretation of ``result`` (``crossentropy.scoring._verdict.verdict``).
+        The interpretation of ``result`` (``crossentropy.scoring._report._verdict.verdict``).
     title : str
         The page's title and heading.
     detected : str, optional
@@ -416,28 +285,28 @@ def render_html(
         matplotlib is not installed; the message names the ``plot`` extra.
     """
     level_class = _level_class(verdict.level)
-    details = "".join(f"<li>{_e(d)}</li>" for d in verdict.details)
-    header = f"<header>\n<h1>{_e(title)}</h1>\n"
+    details = "".join(f"<li>{escape(d)}</li>" for d in verdict.details)
+    header = f"<header>\n<h1>{escape(title)}</h1>\n"
     if detected:
-        header += f'<p class="muted" id="detected">Input: {_e(detected)}</p>\n'
+        header += f'<p class="muted" id="detected">Input: {escape(detected)}</p>\n'
     header += "</header>"
     verdict_html = (
-        f'<section id="verdict" class="{level_class}" data-level="{_e(verdict.level)}">\n'
-        f'<p class="level">{_e(verdict.level)}</p>\n'
-        f'<p class="headline" id="headline">{_e(verdict.headline)}</p>\n'
+        f'<section id="verdict" class="{level_class}" data-level="{escape(verdict.level)}">\n'
+        f'<p class="level">{escape(verdict.level)}</p>\n'
+        f'<p class="headline" id="headline">{escape(verdict.headline)}</p>\n'
         f'<ul id="verdict-details">{details}</ul>\n</section>'
     )
     rule = (
         '<section id="rule-of-thumb">\n<h2>Rule of thumb</h2>\n'
         "<p>A common tutorial scale, not the verdict above: "
-        f'<span class="rule" data-rule>{_e(verdict.rule_of_thumb)}</span></p>\n'
-        f'<p class="note" data-rule-note>{_e(verdict.rule_of_thumb_note)}</p>\n</section>'
+        f'<span class="rule" data-rule>{escape(verdict.rule_of_thumb)}</span></p>\n'
+        f'<p class="note" data-rule-note>{escape(verdict.rule_of_thumb_note)}</p>\n</section>'
     )
     reliability = (
         '<section id="reliability">\n<h2>Calibration</h2>\n<div class="figures">\n'
-        + _figure(result, "reliability")
+        + figure_html(result, "reliability")
         + "\n"
-        + _figure(result, "reliability_equal_mass")
+        + figure_html(result, "reliability_equal_mass")
         + "\n</div>\n"
         + _bins_table(result.calibration)
         + "\n"
@@ -446,7 +315,7 @@ def render_html(
     )
     histogram = (
         '<section id="histogram">\n<h2>Per-row cross-entropy</h2>\n'
-        + _figure(result, "histogram")
+        + figure_html(result, "histogram")
         + "\n</section>"
     )
     body = "\n".join(
@@ -466,10 +335,10 @@ def render_html(
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta name="generator" content="crossentropy {_e(__version__)}">\n'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f'<meta name="generator" content="crossentropy {escape(__version__)}">\n'
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         f"{header}\n<main>\n{body}\n</main>\n"
-        f"<footer>Made by crossentropy {_e(__version__)}: one self-contained file that "
+        f"<footer>Made by crossentropy {escape(__version__)}: one self-contained file that "
         "loads nothing from the network.</footer>\n"
         "</body>\n</html>\n"
     )

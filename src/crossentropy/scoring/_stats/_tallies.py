@@ -5,7 +5,7 @@ a sum over rows (float64; counts are sums of ones, exact below :math:`2^{53}`), 
 accumulators merge by adding their :class:`Tallies`, in any order and for any split of
 the rows. The only non-additive parts,
 the worst rows and the invalid-row examples, are bounded lists merged by a total order
-(see :mod:`crossentropy.scoring._accumulator`).
+(see :mod:`crossentropy.scoring._stats._accumulator`).
 
 The grids are fixed, so that tallies from different batches and processes line up:
 

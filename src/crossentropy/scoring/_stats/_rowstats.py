@@ -22,8 +22,8 @@ scorer needs
   :math:`2 (p - y)^2`).
 
 :func:`row_values` computes these vectorised; :func:`tally_numpy` sums them into
-:class:`~crossentropy.scoring._tallies.Tallies`; :func:`compute` dispatches to the fused
-numba kernel (:mod:`crossentropy.scoring._numba_rowstats`) when numba is installed. This
+:class:`~crossentropy.scoring._stats._tallies.Tallies`; :func:`compute` dispatches to the fused
+numba kernel (:mod:`crossentropy.scoring._stats._numba_rowstats`) when numba is installed. This
 module is both the fallback and the kernel's test oracle.
 """
 
@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from crossentropy._jit import Backend, numba_available, use_numba
-from crossentropy.scoring._row_spec import BatchOutput, RowSpec, RowValues
-from crossentropy.scoring._tallies import (
+from crossentropy.scoring._stats._row_spec import BatchOutput, RowSpec, RowValues
+from crossentropy.scoring._stats._tallies import (
     FINE_BINS,
     GOLDEN,
     HIST_BINS,
@@ -310,7 +310,7 @@ def compute(
     ``spec.row_offset + arange(n)``; ``weights``: float64 ``(n,)`` or None.
     """
     if use_numba(backend):
-        from crossentropy.scoring import _numba_rowstats
+        from crossentropy.scoring._stats import _numba_rowstats
 
         return _numba_rowstats.tally(scores, labels, weights, rows, spec)
     return tally_numpy(scores, labels, weights, rows, spec)

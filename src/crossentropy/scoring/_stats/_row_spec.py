@@ -1,8 +1,8 @@
 """What the row kernels take and give: the batch's options, row values, batch tallies.
 
 Its own module so that both implementations of the row statistics (NumPy in
-:mod:`crossentropy.scoring._rowstats`, numba in :mod:`crossentropy.scoring._numba_rowstats`)
-import it without importing each other.
+:mod:`crossentropy.scoring._stats._rowstats`, numba in
+:mod:`crossentropy.scoring._stats._numba_rowstats`) import it without importing each other.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-    from crossentropy.scoring._tallies import Tallies
+    from crossentropy.scoring._stats._tallies import Tallies
 
 __all__ = ["BatchOutput", "RowSpec", "RowValues"]
 

@@ -3,7 +3,7 @@ r"""The fused numba kernels of scoring: every statistic of a batch in one pass o
 The rows are split into chunks, a few per thread, taken by the threads from a queue (a
 thread slowed down by other work on its core leaves its share to the others); each chunk
 fills its own slice of the output tallies (float64 sums), added up afterwards. Per row,
-with the same formulas as :mod:`crossentropy.scoring._rowstats` (the NumPy
+with the same formulas as :mod:`crossentropy.scoring._stats._rowstats` (the NumPy
 implementation and these kernels' test oracle):
 
 1. the label is checked; one scalar loop over the row (about 8 operations an entry;
@@ -57,8 +57,8 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 from crossentropy._jit.intrinsics import fast_exp64
-from crossentropy.scoring._row_spec import BatchOutput, RowSpec
-from crossentropy.scoring._tallies import (
+from crossentropy.scoring._stats._row_spec import BatchOutput, RowSpec
+from crossentropy.scoring._stats._tallies import (
     FINE_BINS,
     FINE_LINEAR,
     FINE_LOG,

@@ -4,7 +4,7 @@ A batch's contribution is itself a :class:`State`, so ``update`` and ``merge`` a
 operation: :meth:`State.combine`. Everything in it is additive or a bounded list merged by
 a total order, so combining is associative and commutative (up to float rounding):
 
-* tallies: sums (see :mod:`crossentropy.scoring._tallies`);
+* tallies: sums (see :mod:`crossentropy.scoring._stats._tallies`);
 * worst rows: the ``worst`` first by ``(-cross_entropy, source, row)``;
 * invalid rows: counts by reason, and the first :data:`MAX_EXAMPLES` by
   ``(source, row, column, reason, detail)``;
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from crossentropy.scoring._tallies import Tallies
+    from crossentropy.scoring._stats._tallies import Tallies
     from crossentropy.scoring._types import InvalidRow, WorstRow
 
 __all__ = ["MAX_EXAMPLES", "State", "add_counts"]

@@ -1,12 +1,12 @@
 r"""The mergeable statistics engine of ``crossentropy score``: :class:`ScoreAccumulator`.
 
 An accumulator keeps sufficient statistics only: weighted sums and counts on fixed grids
-(:mod:`crossentropy.scoring._tallies`), plus two bounded lists (the worst rows, the first
-invalid rows). ``update`` scores a batch and returns a new accumulator; ``merge`` adds
-two; ``result`` turns the sums into a :class:`~crossentropy.scoring.ScoreResult`. Any
-split of the rows into batches, merged in any order, gives the same result up to float64
-rounding of the sums (about 1e-15 relative), and exactly the same worst rows, invalid
-examples, counts and bootstrap draws.
+(:mod:`crossentropy.scoring._stats._tallies`), plus two bounded lists (the worst rows, the
+first invalid rows). ``update`` scores a batch (:mod:`crossentropy.scoring._stats._batch`)
+and returns a new accumulator; ``merge`` adds two; ``result`` turns the sums into a
+:class:`~crossentropy.scoring.ScoreResult`. Any split of the rows into batches, merged in
+any order, gives the same result up to float64 rounding of the sums (about 1e-15
+relative), and exactly the same worst rows, invalid examples, counts and bootstrap draws.
 """
 
 from __future__ import annotations
@@ -15,27 +15,21 @@ import math
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from crossentropy.scoring._finalize import build_result
-from crossentropy.scoring._inputs import (
-    BINARY_KINDS,
+from crossentropy.scoring._stats._batch import BatchRows, batch_state
+from crossentropy.scoring._stats._finalize import build_result
+from crossentropy.scoring._stats._inputs import (
     LabelMap,
     check_classes,
     check_rows,
     check_sample_weight,
     check_scores,
-    describe_rows,
-    repair,
-    repairable,
 )
-from crossentropy.scoring._options import ScoreOptions
-from crossentropy.scoring._rowstats import BatchOutput, RowSpec, compute, row_values
-from crossentropy.scoring._state import MAX_EXAMPLES, State, add_counts
-from crossentropy.scoring._tallies import (
+from crossentropy.scoring._stats._options import ScoreOptions
+from crossentropy.scoring._stats._rowstats import RowSpec
+from crossentropy.scoring._stats._state import State
+from crossentropy.scoring._stats._tallies import (
     CONFUSION_MAX_CLASSES,
     KIND_CODES,
-    REASONS,
     T_ROWS,
     Tallies,
     bootstrap_key,
@@ -47,25 +41,12 @@ from crossentropy.scoring._types import (
     InvalidSummary,
     ScoreKind,
     ScoreResult,
-    WorstRow,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
-__all__ = ["ScoreAccumulator", "ScoreOptions", "merge_all", "score"]
-
-
-def _first_rows(numbers: np.ndarray, index: np.ndarray, count: int) -> np.ndarray:
-    """The positions in ``index`` (row numbers ``numbers``) with the ``count`` smallest."""
-    return index[np.argsort(numbers, kind="stable")[:count]]
-
-
-def _error(row: InvalidRow) -> ValueError:
-    return ValueError(
-        f"cannot score {row.describe()}; pass on_invalid='skip' to leave invalid rows "
-        "out (counted) or on_invalid='clip' to repair what can be repaired"
-    )
+__all__ = ["ScoreAccumulator"]
 
 
 class ScoreAccumulator:
@@ -294,34 +275,6 @@ class ScoreAccumulator:
             row_offset=row_offset,
         )
 
-    def _worst_rows(  # noqa: PLR0917
-        self,
-        out: BatchOutput,
-        x: np.ndarray,
-        positions: np.ndarray,
-        numbers: np.ndarray,
-        spec: RowSpec,
-        source: str,
-    ) -> tuple[WorstRow, ...]:
-        # numbers: the row numbers of out.worst_index
-        idx = out.worst_index
-        if not idx.size:
-            return ()
-        v = row_values(x[idx], positions[idx], spec.kind, spec.tolerance, spec.cap)
-        names = self._classes
-        return tuple(
-            WorstRow(
-                source=source,
-                row=int(numbers[j]),
-                label=names[positions[i]],
-                cross_entropy=float(out.worst_ce[j]),
-                probability=float(v.label_probability[j]),
-                predicted=names[v.predicted[j]],
-                confidence=float(v.confidence[j]),
-            )
-            for j, i in enumerate(idx)
-        )
-
     # -- update / merge / result ------------------------------------------------------------
 
     def update(
@@ -380,48 +333,19 @@ class ScoreAccumulator:
         state = self._state
         offset = dict(state.seen).get(source, 0)
         given = None if rows is None else check_rows(rows, n)
-
-        def numbers(index: np.ndarray) -> np.ndarray:
-            # Row numbers at these positions (offset + position when none were given).
-            return offset + index if given is None else given[index]
-
-        reader = tuple(invalid)
-        spec = self._spec(kind, source, offset)
-        out = compute(x, positions, w, given, spec)
-        bad = np.flatnonzero(out.status) if out.n_invalid else np.zeros(0, dtype=np.int64)
-        policy = self._options.on_invalid
-        if policy == "error" and (bad.size or reader):
-            first = _first_rows(numbers(bad), bad, 1)
-            described = describe_rows(x, labels, out.status, first, numbers(first), source)
-            raise _error(min([*described, *reader]))
-        tallies = out.tallies
-        worst = self._worst_rows(out, x, positions, numbers(out.worst_index), spec, source)
-        codes = out.status[bad]
-        clipped = 0
-        fix = bad[np.isin(codes, repairable(kind))] if policy == "clip" else bad[:0]
-        if fix.size:
-            fixed = repair(x[fix], kind)
-            fixed_rows = numbers(fix)
-            again = compute(fixed, positions[fix], None if w is None else w[fix], fixed_rows, spec)
-            clipped = fix.size - again.n_invalid
-            tallies = tallies.add(again.tallies)
-            worst += self._worst_rows(
-                again, fixed, positions[fix], fixed_rows[again.worst_index], spec, source
-            )
-        first = _first_rows(numbers(bad), bad, MAX_EXAMPLES)
-        examples = describe_rows(x, labels, out.status, first, numbers(first), source)
-        counted = np.bincount(codes, minlength=len(REASONS))
-        reasons = [(REASONS[c], int(counted[c])) for c in np.flatnonzero(counted)]
-        reasons += [(row.reason, 1) for row in reader]
-        batch = State(
-            tallies=tallies,
-            worst=worst,
-            reasons=add_counts((), reasons),
-            n_skipped=bad.size - clipped + len(reader),
-            n_clipped=clipped,
-            examples=tuple(sorted([*examples, *reader])[:MAX_EXAMPLES]),
-            seen=((source, n),),
+        rows_in = BatchRows(
+            scores=x,
+            labels=labels,
+            positions=positions,
+            weights=w,
+            rows=given,
+            offset=offset,
+            source=source,
+            kind=kind,
+            unreadable=tuple(invalid),
         )
+        spec = self._spec(kind, source, offset)
+        batch = batch_state(rows_in, spec, self._classes, self._options.on_invalid)
         return self._with(state.combine(batch, self._options.worst))
 
     def update_batch(self, batch: Batch) -> ScoreAccumulator:
@@ -496,93 +420,3 @@ class ScoreAccumulator:
         return build_result(
             self._classes, self._options, state.tallies, state.worst, invalid, sources, level
         )
-
-
-def score(
-    scores: Any,
-    labels: Any,
-    *,
-    classes: Sequence[str | int] | int | None = None,
-    kind: ScoreKind = "probabilities",
-    sample_weight: Any = None,
-    level: float = 0.95,
-    n_bins: int = 15,
-    top_k: Sequence[int] = (5,),
-    worst: int = 10,
-    bootstrap: int = 0,
-    seed: int = 0,
-    on_invalid: InvalidPolicy = "error",
-    sum_tolerance: float = 1e-3,
-    eps: float | None = None,
-) -> ScoreResult:
-    """Score predictions in one call: ``ScoreAccumulator(...).update(...).result()``.
-
-    Parameters
-    ----------
-    scores, labels, kind, sample_weight
-        As in :meth:`ScoreAccumulator.update`.
-    classes : int or sequence, optional
-        Default: ``K = scores.shape[1]`` (names ``"0"``..``"K-1"``), or ``("0", "1")`` for
-        the binary kinds.
-    level : float, default 0.95
-        The bootstrap interval's level.
-    n_bins, top_k, worst, bootstrap, seed, on_invalid, sum_tolerance, eps
-        As in :class:`ScoreAccumulator`.
-
-    Returns
-    -------
-    ScoreResult
-
-    Examples
-    --------
-    Binary probabilities of the positive class; tiny probabilities stay exact:
-
-    >>> import numpy as np
-    >>> from crossentropy.scoring import score
-    >>> result = score(np.array([1e-300, 0.5]), np.array([1, 0]), kind="probability")
-    >>> round(result.cross_entropy, 6)  # (300 ln 10 + ln 2) / 2
-    345.734338
-    >>> result.n_infinite
-    0
-    """
-    if classes is None:
-        if kind in BINARY_KINDS:
-            classes = 2
-        else:
-            shape = np.shape(scores)
-            if len(shape) != 2:
-                msg = f"scores of kind {kind!r} must have shape (n, K), got {shape}"
-                raise ValueError(msg)
-            classes = shape[1]
-    accumulator = ScoreAccumulator(
-        classes,
-        n_bins=n_bins,
-        top_k=top_k,
-        worst=worst,
-        bootstrap=bootstrap,
-        seed=seed,
-        on_invalid=on_invalid,
-        sum_tolerance=sum_tolerance,
-        eps=eps,
-    )
-    return accumulator.update(scores, labels, kind=kind, sample_weight=sample_weight).result(
-        level=level
-    )
-
-
-def merge_all(accumulators: Iterable[ScoreAccumulator]) -> ScoreAccumulator:
-    """Merge accumulators pairwise, as a balanced tree (rounding grows as log n, not n).
-
-    Raises
-    ------
-    ValueError
-        No accumulators, or two that cannot be merged.
-    """
-    items = list(accumulators)
-    if not items:
-        msg = "merge_all needs at least one accumulator"
-        raise ValueError(msg)
-    while len(items) > 1:
-        pairs = [items[i].merge(items[i + 1]) for i in range(0, len(items) - 1, 2)]
-        items = pairs + items[len(items) - len(items) % 2 :]
-    return items[0]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from crossentropy.scoring._tallies import (
+from crossentropy.scoring._stats._tallies import (
     REASONS,
     STATUS_INFINITE,
     STATUS_NAN,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from crossentropy.scoring._tallies import (
+from crossentropy.scoring._stats._tallies import (
     B_ROWS,
     B_WEIGHT,
     C_CE,
@@ -42,7 +42,7 @@ from crossentropy.scoring._types import (
 )
 
 if TYPE_CHECKING:
-    from crossentropy.scoring._options import ScoreOptions
+    from crossentropy.scoring._stats._options import ScoreOptions
 
 __all__ = [
     "build_result",
