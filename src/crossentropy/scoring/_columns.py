@@ -5,7 +5,11 @@ A :class:`ColumnSpec` says what the user chose (any part may be left to detectio
 rows) into a :class:`ResolvedColumns` with a one-line description of what was chosen.
 
 The selection syntax of each option (names, comma lists, globs, ranges of names or of
-positions) is in :mod:`crossentropy.scoring._columns_select`.
+positions) is in :mod:`crossentropy.scoring._columns_select`; what is detected when a
+part is left out, in :mod:`crossentropy.scoring._columns_detect`. The three stay at the
+top of ``scoring``, beside the readers rather than in ``_read/``: :class:`ColumnSpec` and
+:class:`ResolvedColumns` are public, and the command line builds a ColumnSpec before any
+file is opened.
 """
 
 from __future__ import annotations
@@ -15,14 +19,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crossentropy.scoring._columns_select import (
-    POSITION,
-    listing,
-    select_columns,
-    select_one,
-    span,
-    where,
+from crossentropy.scoring._columns_detect import (
+    LABEL_NAMES,
+    WEIGHT_NAMES,
+    ColumnContext,
+    detect_by_name,
+    detect_scores,
+    only_other_column,
+    stripped_names,
 )
+from crossentropy.scoring._columns_select import POSITION, select_columns, select_one, span
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -31,27 +37,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ColumnSpec", "ResolvedColumns", "resolve_columns", "select_columns"]
 
-# Detection vocabulary; names compare case-insensitively.
-_LABEL_NAMES = ("label", "labels", "y", "y_true", "target", "true", "truth", "class", "actual")
-_WEIGHT_NAMES = ("weight", "sample_weight", "weights")
-_PROBABILITY_PREFIXES = ("p_", "prob_", "proba_", "probability_", "pred_")
-_LOGIT_PREFIXES = ("logit_", "logits_")
-# A column with one of these names holds a binary positive-class probability, or, when it
-# is a matrix (an .npz array of shape (n, K)), the K class probabilities.
-_PROBABILITY_NAMES = (
-    "p",
-    "prob",
-    "proba",
-    "y_prob",
-    "y_proba",
-    "y_score",
-    "probability",
-    "score",
-    "pred",
-    "probs",
-    "probabilities",
-)
-_LOGIT_NAMES = ("logit", "logits")
 _SCORE_OPTIONS: dict[str, ScoreKind] = {
     "probs": "probabilities",
     "logits": "logits",
@@ -59,9 +44,6 @@ _SCORE_OPTIONS: dict[str, ScoreKind] = {
     "logit": "logit",
 }
 _FLAGS = "--label, --probs, --logits, --prob, --logit or --weight"
-_SCORE_FLAGS = "--probs, --logits, --prob or --logit"
-_SUM_TOLERANCE = 1e-3
-_SEPARATORS = "_-.:/ |"
 
 
 @dataclass(frozen=True)
@@ -167,172 +149,11 @@ def _class_listing(classes: Sequence[str]) -> str:
     return f"{', '.join(classes[:5])}, ..., {', '.join(classes[-2:])}"
 
 
-# --------------------------------------------------------------------------- detection
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    columns: tuple[str, ...]
-    kind: ScoreKind
-    note: str = ""
-
-
-def _numeric(name: str, sample: Mapping[str, np.ndarray] | None) -> bool | None:
-    """Whether the sample shows ``name`` numeric; None when there is no sample of it."""
-    if sample is None or name not in sample:
-        return None
-    return np.asarray(sample[name]).dtype.kind in "iuf"
-
-
-def _by_name(names: Sequence[str], vocabulary: Sequence[str]) -> list[str]:
-    return [name for name in names if name.lower() in vocabulary]
-
-
-def _detect_one(
-    free: Sequence[str], vocabulary: Sequence[str], what: str, flag: str, ctx: _Ctx
-) -> str | None:
-    found = _by_name(free, vocabulary)
-    if len(found) > 1:
-        msg = (
-            f"{ctx.where}several columns could be the {what}: {', '.join(found)}; "
-            f"columns are: {ctx.listing}; choose with {flag}"
-        )
-        raise ValueError(msg)
-    return found[0] if found else None
-
-
-@dataclass(frozen=True)
-class _Ctx:
-    names: tuple[str, ...]
-    widths: Mapping[str, int]
-    sample: Mapping[str, np.ndarray] | None
-    source: str
-
-    @property
-    def where(self) -> str:
-        return where(self.source)
-
-    @property
-    def listing(self) -> str:
-        return listing(self.names)
-
-    def width(self, name: str) -> int:
-        return int(self.widths.get(name, 1))
-
-
-def _score_candidates(free: Sequence[str], ctx: _Ctx) -> list[_Candidate]:
-    candidates = []
-    families: tuple[tuple[tuple[str, ...], ScoreKind], ...] = (
-        (_PROBABILITY_PREFIXES, "probabilities"),
-        (_LOGIT_PREFIXES, "logits"),
-    )
-    for prefixes, kind in families:
-        for prefix in prefixes:
-            family = tuple(
-                name
-                for name in free
-                if name.lower().startswith(prefix)
-                and len(name) > len(prefix)
-                and ctx.width(name) == 1
-                and _numeric(name, ctx.sample) is not False
-            )
-            if len(family) >= 2:
-                candidates.append(_Candidate(family, kind))
-    for name in free:
-        if _numeric(name, ctx.sample) is False:
-            continue
-        matrix = ctx.width(name) > 1
-        if name.lower() in _PROBABILITY_NAMES:
-            candidates.append(_Candidate((name,), "probabilities" if matrix else "probability"))
-        elif name.lower() in _LOGIT_NAMES:
-            candidates.append(_Candidate((name,), "logits" if matrix else "logit"))
-    return candidates
-
-
-def _describe_candidate(candidate: _Candidate, ctx: _Ctx) -> str:
-    return f"{span(candidate.columns, ctx.names)} ({candidate.kind})"
-
-
-def _sample_matrix(columns: Sequence[str], ctx: _Ctx) -> np.ndarray | None:
-    if ctx.sample is None or any(name not in ctx.sample for name in columns):
-        return None
-    parts = [np.asarray(ctx.sample[name], dtype=np.float64) for name in columns]
-    matrix = np.column_stack([part.reshape(part.shape[0], -1) for part in parts])
-    return matrix[~np.isnan(matrix).any(axis=1)]
-
-
-def _remaining_numeric(free: Sequence[str], ctx: _Ctx) -> _Candidate | None:
-    """The other columns, when they are all numeric.
-
-    Probabilities if the sample's rows lie in [0, 1] and sum to 1 (within 1e-3), else
-    logits; one column: a binary probability if in [0, 1], else a binary logit.
-    """
-    if not free or any(_numeric(name, ctx.sample) is not True for name in free):
-        return None
-    matrix = _sample_matrix(free, ctx)
-    if matrix is None or matrix.shape[0] == 0:
-        return None
-    in_unit = bool(np.all((matrix >= 0) & (matrix <= 1)))
-    if matrix.shape[1] == 1:
-        kind: ScoreKind = "probability" if in_unit else "logit"
-        note = "in [0, 1]" if in_unit else "not all in [0, 1]"
-    else:
-        sums_to_one = bool(np.all(np.abs(matrix.sum(axis=1) - 1) <= _SUM_TOLERANCE))
-        kind = "probabilities" if in_unit and sums_to_one else "logits"
-        note = "rows sum to 1" if kind == "probabilities" else "rows do not sum to 1"
-    return _Candidate(tuple(free), kind, f"the other numeric columns; {note}")
-
-
-def _detect_scores(free: Sequence[str], ctx: _Ctx) -> _Candidate:
-    candidates = _score_candidates(free, ctx)
-    if len(candidates) == 1:
-        return candidates[0]
-    if len(candidates) > 1:
-        options = " or ".join(_describe_candidate(candidate, ctx) for candidate in candidates)
-        msg = (
-            f"{ctx.where}cannot tell which columns hold the scores: {options}; "
-            f"columns are: {ctx.listing}; choose with {_SCORE_FLAGS}"
-        )
-        raise ValueError(msg)
-    fallback = _remaining_numeric(free, ctx)
-    if fallback is not None:
-        return fallback
-    msg = (
-        f"{ctx.where}found no score columns (looked for names starting with "
-        f"{', '.join(_PROBABILITY_PREFIXES + _LOGIT_PREFIXES)}, a column named "
-        f"{', '.join(_PROBABILITY_NAMES[:9])} or logit, or only numeric columns besides the "
-        f"label); columns are: {ctx.listing}; choose with {_SCORE_FLAGS}"
-    )
-    raise ValueError(msg)
-
-
 # --------------------------------------------------------------------------- classes
 
 
-def _boundary(name: str, i: int) -> bool:
-    """Whether a prefix of length ``i`` ends at a word boundary of ``name``."""
-    before, after = name[i - 1], name[i]
-    return before in _SEPARATORS or before.isdigit() != after.isdigit()
-
-
-def _stripped_names(columns: Sequence[str]) -> tuple[str, ...]:
-    """Column names without their longest common prefix that ends at a word boundary.
-
-    ``p_cat, p_dog -> cat, dog``; ``p10, p11 -> 10, 11``; the full names when that prefix
-    would leave an empty name.
-    """
-    common = len(columns[0])
-    for name in columns[1:]:
-        common = min(common, len(name))
-        common = next((i for i in range(common) if name[i] != columns[0][i]), common)
-    for i in range(common, 0, -1):
-        if all(i < len(name) and _boundary(name, i) for name in columns):
-            return tuple(name[i:] for name in columns)
-    return tuple(columns)
-
-
 def _classes(
-    scores: Sequence[str], kind: ScoreKind, spec: ColumnSpec, ctx: _Ctx
+    scores: Sequence[str], kind: ScoreKind, spec: ColumnSpec, ctx: ColumnContext
 ) -> tuple[str, ...]:
     count = 1 if kind in {"probability", "logit"} else sum(ctx.width(name) for name in scores)
     wanted = 2 if count == 1 else count
@@ -347,13 +168,13 @@ def _classes(
         return spec.classes
     if count == 1 or len(scores) == 1 or all(POSITION.match(name) for name in scores):
         return tuple(str(k) for k in range(wanted))  # positions: classes 0..K-1
-    return _stripped_names(scores)
+    return stripped_names(scores)
 
 
 # --------------------------------------------------------------------------- resolution
 
 
-def _check_scores(scores: Sequence[str], kind: ScoreKind, option: str, ctx: _Ctx) -> None:
+def _check_scores(scores: Sequence[str], kind: ScoreKind, option: str, ctx: ColumnContext) -> None:
     widths = [ctx.width(name) for name in scores]
     if kind in {"probability", "logit"}:
         if len(scores) != 1 or widths[0] != 1:
@@ -373,7 +194,9 @@ def _check_scores(scores: Sequence[str], kind: ScoreKind, option: str, ctx: _Ctx
         raise ValueError(msg)
 
 
-def _check_distinct(label: str, scores: Sequence[str], weight: str | None, ctx: _Ctx) -> None:
+def _check_distinct(
+    label: str, scores: Sequence[str], weight: str | None, ctx: ColumnContext
+) -> None:
     if label in scores:
         msg = f"{ctx.where}column {label!r} is selected as the label and as a score"
         raise ValueError(msg)
@@ -391,7 +214,7 @@ def _check_distinct(label: str, scores: Sequence[str], weight: str | None, ctx: 
 
 
 def _score_text(
-    scores: Sequence[str], kind: ScoreKind, classes: Sequence[str], note: str, ctx: _Ctx
+    scores: Sequence[str], kind: ScoreKind, classes: Sequence[str], note: str, ctx: ColumnContext
 ) -> str:
     details = [note] if note else []
     if kind in {"probability", "logit"}:
@@ -411,21 +234,6 @@ def _description(parts: Sequence[tuple[str, bool]]) -> str:
     if detected:
         groups.append("auto-detected: " + ", ".join(detected))
     return "; ".join(groups)
-
-
-def _only_other_column(free: list[str], scores: tuple[str, ...] | None, ctx: _Ctx) -> str | None:
-    """The label when no column has a label's name: the one column left beside the scores.
-
-    ``species, p_setosa, p_versicolor, p_virginica`` has no column named like a label,
-    but once the scores are found only ``species`` is left, and it can be nothing else.
-    """
-    if scores is None:
-        try:
-            scores = _detect_scores(free, ctx).columns
-        except ValueError:
-            return None
-    others = [name for name in free if name not in scores and name.lower() not in _WEIGHT_NAMES]
-    return others[0] if len(others) == 1 else None
 
 
 def resolve_columns(
@@ -495,7 +303,7 @@ def resolve_columns(
     matrices = {
         name: np.shape(values)[1] for name, values in (sample or {}).items() if np.ndim(values) == 2
     }
-    ctx = _Ctx(names, {**matrices, **(widths or {})}, sample, source)
+    ctx = ColumnContext(names, {**matrices, **(widths or {})}, sample, source)
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         msg = f"{ctx.where}duplicate column names: {', '.join(duplicates)}"
@@ -515,12 +323,12 @@ def resolve_columns(
     label_auto = label is None
     if label is None:
         free = [name for name in names if name not in taken and ctx.width(name) == 1]
-        label = _detect_one(free, _LABEL_NAMES, "label", "--label", ctx)
+        label = detect_by_name(free, LABEL_NAMES, "label", "--label", ctx)
         if label is None:
-            label = _only_other_column(free, scores, ctx)
+            label = only_other_column(free, scores, ctx)
         if label is None:
             msg = (
-                f"{ctx.where}no label column found (looked for {', '.join(_LABEL_NAMES)}); "
+                f"{ctx.where}no label column found (looked for {', '.join(LABEL_NAMES)}); "
                 f"columns are: {ctx.listing}; choose with {_FLAGS}"
             )
             raise ValueError(msg)
@@ -528,13 +336,13 @@ def resolve_columns(
     weight_auto = weight is None and spec.weight is None
     if weight_auto:
         free = [name for name in names if name not in taken and ctx.width(name) == 1]
-        weight = _detect_one(free, _WEIGHT_NAMES, "sample weight", "--weight", ctx)
+        weight = detect_by_name(free, WEIGHT_NAMES, "sample weight", "--weight", ctx)
         if weight is not None:
             taken.add(weight)
     note = ""
     scores_auto = scores is None
     if scores is None:
-        candidate = _detect_scores([name for name in names if name not in taken], ctx)
+        candidate = detect_scores([name for name in names if name not in taken], ctx)
         scores, kind, note = candidate.columns, candidate.kind, candidate.note
     _check_distinct(label, scores, weight, ctx)
     classes = _classes(scores, kind, spec, ctx)

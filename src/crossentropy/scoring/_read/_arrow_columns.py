@@ -61,7 +61,7 @@ def _is_number(kind: pa.DataType) -> bool:
     )
 
 
-def _plain(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+def _contiguous_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One contiguous, non-dictionary array."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
@@ -159,9 +159,13 @@ def arrow_piece(
     """
     problems = Problems(len(rows))
     labels = _labels(
-        _plain(columns[resolved.label]), resolved.label, problems, where, integers=integer_labels
+        _contiguous_array(columns[resolved.label]),
+        resolved.label,
+        problems,
+        where,
+        integers=integer_labels,
     )
-    arrays = [_plain(columns[name]) for name in resolved.scores]
+    arrays = [_contiguous_array(columns[name]) for name in resolved.scores]
     dtype = score_dtype(numpy_dtype(array.type) for array in arrays)
     if resolved.binary:
         scores = _floats(arrays[0], resolved.scores[0], problems, where, dtype)
@@ -171,7 +175,7 @@ def arrow_piece(
             scores[:, j] = _floats(array, name, problems, where, dtype)
     weight = None
     if resolved.weight is not None:
-        column = _plain(columns[resolved.weight])
+        column = _contiguous_array(columns[resolved.weight])
         weight = _floats(column, resolved.weight, problems, where, np.dtype(np.float64))
     return make_piece(
         where,
@@ -188,7 +192,7 @@ def arrow_sample(table: pa.Table | pa.RecordBatch) -> dict[str, np.ndarray]:
     """The first rows of each column for detection: numbers as float64, the rest as text."""
     sample: dict[str, np.ndarray] = {}
     for name in table.column_names:
-        column = _plain(table.column(name))
+        column = _contiguous_array(table.column(name))
         if _is_number(column.type):
             sample[name] = np.asarray(
                 column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64

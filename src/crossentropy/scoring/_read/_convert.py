@@ -291,7 +291,7 @@ class Rebatcher:
         self._rows = 0
         self._template: Piece | None = None
 
-    def _check(self, piece: Piece) -> None:
+    def _check_shape(self, piece: Piece) -> None:
         binary = self._kind in {"probability", "logit"}
         width = None if piece.scores.ndim != 2 else piece.scores.shape[1]
         if (binary and piece.scores.ndim != 1) or (not binary and width != self._n_classes):
@@ -302,7 +302,7 @@ class Rebatcher:
 
     def add(self, piece: Piece) -> Iterator[Batch]:
         """Take a piece; yield the batches that are now full."""
-        self._check(piece)
+        self._check_shape(piece)
         if self._template is None:
             self._template = piece.slice(0, 0)
         if len(piece):

@@ -89,7 +89,7 @@ def _read_exact(fp: IO[bytes], size: int, where: str) -> bytes:
     return bytes(data)
 
 
-def _header_3(fp: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+def _header_v3(fp: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     """Format 3.0 (a UTF-8 header); NumPy's public readers stop at 2.0."""
     (length,) = struct.unpack("<I", _read_exact(fp, 4, where))
     fields = ast.literal_eval(_read_exact(fp, length, where).decode("utf-8"))  # literals only
@@ -106,7 +106,7 @@ def read_header(fp: IO[bytes], where: str) -> ArrayHeader:
         elif version == (2, 0):
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp, _MAX_HEADER)
         else:
-            shape, fortran, dtype = _header_3(fp, where)
+            shape, fortran, dtype = _header_v3(fp, where)
     except (ValueError, SyntaxError, KeyError) as exc:
         msg = f"{where}: not a NumPy .npy array ({exc})"
         raise ValueError(msg) from exc

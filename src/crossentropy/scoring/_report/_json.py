@@ -26,7 +26,7 @@ _DERIVED = (
 )
 
 
-def _float(value: float) -> float | str:
+def _json_float(value: float) -> float | str:
     if math.isfinite(value):
         return value
     if math.isnan(value):
@@ -42,7 +42,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
-        return _float(float(value))
+        return _json_float(float(value))
     if isinstance(value, np.ndarray):
         return _jsonable(value.tolist())
     if isinstance(value, dict):

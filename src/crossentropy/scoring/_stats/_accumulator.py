@@ -251,7 +251,7 @@ class ScoreAccumulator:
             f"ScoreAccumulator(classes={len(self._classes)}, n_rows={self.n_rows}, {self._options})"
         )
 
-    def _with(self, state: State) -> ScoreAccumulator:
+    def _with_state(self, state: State) -> ScoreAccumulator:
         new = object.__new__(ScoreAccumulator)
         new._classes = self._classes
         new._labels = self._labels
@@ -346,7 +346,7 @@ class ScoreAccumulator:
         )
         spec = self._spec(kind, source, offset)
         batch = batch_state(rows_in, spec, self._classes, self._options.on_invalid)
-        return self._with(state.combine(batch, self._options.worst))
+        return self._with_state(state.combine(batch, self._options.worst))
 
     def update_batch(self, batch: Batch) -> ScoreAccumulator:
         """:meth:`update` with a reader's :class:`~crossentropy.scoring.Batch`."""
@@ -387,7 +387,7 @@ class ScoreAccumulator:
             ]
             msg = f"cannot merge accumulators with different options: {', '.join(differ)}"
             raise ValueError(msg)
-        return self._with(self._state.combine(other._state, self._options.worst))
+        return self._with_state(self._state.combine(other._state, self._options.worst))
 
     def result(self, *, level: float = 0.95) -> ScoreResult:
         r"""The scores of every row so far.

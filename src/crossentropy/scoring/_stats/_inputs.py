@@ -114,23 +114,23 @@ class LabelMap:
         if kind == "b":
             return arr.astype(np.int64)
         if kind in "iu":
-            return self._integers(arr)
+            return self._positions_of_integers(arr)
         if kind == "f":
             with np.errstate(invalid="ignore"):
                 whole = np.isfinite(arr) & (arr == np.floor(arr)) & (np.abs(arr) < 2.0**62)
             out = np.full(n, -1, dtype=np.int64)
-            out[whole] = self._integers(arr[whole].astype(np.int64))
+            out[whole] = self._positions_of_integers(arr[whole].astype(np.int64))
             return out
         if kind in "US":
-            return self._strings(arr.astype(str) if kind == "S" else arr)
+            return self._positions_of_strings(arr.astype(str) if kind == "S" else arr)
         if kind == "O":
             if all(isinstance(v, str) for v in arr):  # e.g. a pandas column of strings
-                return self._strings(arr.astype(str))
-            return np.fromiter((self._one(v) for v in arr), dtype=np.int64, count=n)
+                return self._positions_of_strings(arr.astype(str))
+            return np.fromiter((self._position_of(v) for v in arr), dtype=np.int64, count=n)
         msg = f"labels must be integers, booleans or strings, got dtype {arr.dtype}"
         raise TypeError(msg)
 
-    def _integers(self, arr: np.ndarray) -> np.ndarray:
+    def _positions_of_integers(self, arr: np.ndarray) -> np.ndarray:
         if arr.dtype == np.uint64:
             arr = np.where(arr > np.iinfo(np.int64).max, -1, arr).astype(np.int64)
         values = arr.astype(np.int64, copy=False)
@@ -141,20 +141,20 @@ class LabelMap:
         found = self._sorted_ints[where] == values
         return np.where(found, self._int_order[where], -1).astype(np.int64)
 
-    def _strings(self, arr: np.ndarray) -> np.ndarray:
+    def _positions_of_strings(self, arr: np.ndarray) -> np.ndarray:
         where = np.clip(np.searchsorted(self._sorted_names, arr), 0, len(self.names) - 1)
         found = self._sorted_names[where] == arr
         return np.where(found, self._name_order[where], -1).astype(np.int64)
 
-    def _one(self, value: Any) -> int:
+    def _position_of(self, value: Any) -> int:
         if isinstance(value, (bool, np.bool_)):
             return int(value)
         if isinstance(value, (str, np.str_)):
             return self._by_name.get(str(value), -1)
         if isinstance(value, numbers.Integral):
-            return int(self._integers(np.array([int(value)], dtype=np.int64))[0])
+            return int(self._positions_of_integers(np.array([int(value)], dtype=np.int64))[0])
         if isinstance(value, numbers.Real) and float(value).is_integer():
-            return self._one(int(float(value)))
+            return self._position_of(int(float(value)))
         return -1
 
 
@@ -223,19 +223,21 @@ def check_rows(rows: Any, n: int) -> np.ndarray:
     return np.ascontiguousarray(r, dtype=np.int64)
 
 
-def _short(text: str) -> str:
+def _shortened_detail(text: str) -> str:
     return text if len(text) <= _DETAIL_LENGTH else text[: _DETAIL_LENGTH - 3] + "..."
 
 
-def _first(mask: np.ndarray) -> int:
+def _first_true(mask: np.ndarray) -> int:
     return int(np.argmax(mask))
 
 
-def _describe(row: np.ndarray, code: int, label: Any, binary: bool) -> tuple[str, str]:
+def _invalid_column_and_detail(
+    row: np.ndarray, code: int, label: Any, binary: bool
+) -> tuple[str, str]:
     """(column, detail) of one invalid row."""
     if code == STATUS_UNKNOWN_LABEL:
         value = label.item() if isinstance(label, np.generic) else label
-        return "", _short(f"label {value!r}")
+        return "", _shortened_detail(f"label {value!r}")
     if code == STATUS_SUM:
         return "", f"sum {float(np.sum(row, dtype=np.float64)):.10g}"
     with np.errstate(invalid="ignore"):
@@ -245,8 +247,8 @@ def _describe(row: np.ndarray, code: int, label: Any, binary: bool) -> tuple[str
             STATUS_NEGATIVE: row < 0,
             STATUS_OVER_ONE: row > 1,
         }
-    j = _first(masks[code])
-    return ("" if binary else str(j)), _short(str(row[j]))
+    j = _first_true(masks[code])
+    return ("" if binary else str(j)), _shortened_detail(str(row[j]))
 
 
 def describe_rows(  # noqa: PLR0917
@@ -267,7 +269,7 @@ def describe_rows(  # noqa: PLR0917
     out = []
     for i, row in zip(index, rows, strict=True):
         code = int(status[i])
-        column, detail = _describe(scores[i], code, raw[i], binary)
+        column, detail = _invalid_column_and_detail(scores[i], code, raw[i], binary)
         out.append(InvalidRow(source, int(row), column, REASONS[code], detail))
     return out
 

@@ -17,7 +17,7 @@ __all__ = ["ScoreOptions"]
 _POLICIES = ("error", "skip", "clip")
 
 
-def _integer(name: str, value: Any, low: int) -> int:
+def _checked_integer(name: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         msg = f"{name} must be an integer, got {type(value).__name__} {value!r}"
         raise TypeError(msg)
@@ -63,15 +63,15 @@ class ScoreOptions:
     eps: float | None = None
 
     def __post_init__(self) -> None:
-        _integer("n_bins", self.n_bins, 1)
-        _integer("worst", self.worst, 0)
-        _integer("bootstrap", self.bootstrap, 0)
-        _integer("seed", self.seed, -(1 << 63))
+        _checked_integer("n_bins", self.n_bins, 1)
+        _checked_integer("worst", self.worst, 0)
+        _checked_integer("bootstrap", self.bootstrap, 0)
+        _checked_integer("seed", self.seed, -(1 << 63))
         given: object = self.top_k
         if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
             msg = f"top_k must be a sequence of integers, got {given!r}"
             raise TypeError(msg)
-        ks = tuple(sorted({_integer("top_k", k, 1) for k in given}))
+        ks = tuple(sorted({_checked_integer("top_k", k, 1) for k in given}))
         object.__setattr__(self, "top_k", ks)
         if self.on_invalid not in _POLICIES:
             msg = f"on_invalid must be one of {_POLICIES}, got {self.on_invalid!r}"

@@ -199,7 +199,7 @@ def _bootstrap(
     return transposed
 
 
-def _columns(index: np.ndarray, size: int, *weights: np.ndarray) -> np.ndarray:
+def _bin_sums(index: np.ndarray, size: int, *weights: np.ndarray) -> np.ndarray:
     """``(size, len(weights) + 1)``: per-bin sums of each weight array, then the count."""
     sums = [np.bincount(index, weights=a, minlength=size) for a in weights]
     return np.stack([*sums, np.bincount(index, minlength=size).astype(np.float64)], axis=1)
@@ -234,16 +234,16 @@ def _tally(v: RowValues, y: np.ndarray, w: np.ndarray, rows: np.ndarray, spec: R
     w_conf = w * v.confidence
     return Tallies(
         totals=totals,
-        per_class=_columns(y, k, w, w_ce, w_inf, w_correct),
+        per_class=_bin_sums(y, k, w, w_ce, w_inf, w_correct),
         confusion=confusion,
-        calibration=_columns(b, n_bins, w, w_conf, w_correct),
-        fine=_columns(fine_index(v.confidence), FINE_BINS, w, w_conf, w_correct),
+        calibration=_bin_sums(b, n_bins, w, w_conf, w_correct),
+        fine=_bin_sums(fine_index(v.confidence), FINE_BINS, w, w_conf, w_correct),
         hist=np.bincount(hist_index(v.ce), weights=w, minlength=HIST_BINS),
         bootstrap=_bootstrap(rows, w, v.ce, finite, spec),
     )
 
 
-def _worst(ce: np.ndarray, rows: np.ndarray, index: np.ndarray, count: int) -> np.ndarray:
+def _worst_positions(ce: np.ndarray, rows: np.ndarray, index: np.ndarray, count: int) -> np.ndarray:
     """Positions (into ``ce``) of the ``count`` largest by ``(-ce, row)``, worst first."""
     if count <= 0 or not ce.size:
         return np.zeros(0, dtype=np.int64)
@@ -285,12 +285,12 @@ def tally_numpy(
         w = np.ones(ok.size) if weights is None else weights[index]
         with np.errstate(over="ignore"):  # sums of huge finite CEs may overflow to inf
             tallies = tallies.add(_tally(v, labels[index], w, rows[index], spec))
-        best = _worst(v.ce, rows[index], index, spec.worst)
+        best = _worst_positions(v.ce, rows[index], index, spec.worst)
         cand_ce.append(v.ce[best])
         cand_index.append(index[best])
     ce = np.concatenate(cand_ce)
     index = np.concatenate(cand_index)
-    best = _worst(ce, rows[index], index, spec.worst)
+    best = _worst_positions(ce, rows[index], index, spec.worst)
     return BatchOutput(tallies, index[best], ce[best], status, int(np.count_nonzero(status)))
 
 
