@@ -238,7 +238,7 @@ def _check_args(args: argparse.Namespace) -> None:
 def _check_outputs(args: argparse.Namespace) -> None:
     """Refuse before any work when an output exists (without --force) or has no directory."""
     from crossentropy.scoring import OutputExistsError, check_writable
-    from crossentropy.scoring._plots import PNG_NAMES  # what --plots writes
+    from crossentropy.scoring._report._plots import PNG_NAMES  # what --plots writes
 
     try:
         if args.report:
