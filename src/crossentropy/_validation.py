@@ -68,7 +68,7 @@ def check_int(name: str, value: object, minimum: int | None = None) -> int:
         ``value < minimum``.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        msg = f"{name} must be an int, got {type(value).__name__} {value!r:.80}"
+        msg = f"{name} must be an integer, got {type(value).__name__} {value!r:.80}"
         raise TypeError(msg)
     if minimum is not None and value < minimum:
         msg = f"{name} must be >= {minimum}, got {value}"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from crossentropy._validation import NUMBER_KINDS
 from crossentropy.scoring._columns_select import listing, span, where
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def _numeric(name: str, sample: Mapping[str, np.ndarray] | None) -> bool | None:
     """Whether the sample shows ``name`` numeric; None when there is no sample of it."""
     if sample is None or name not in sample:
         return None
-    return np.asarray(sample[name]).dtype.kind in "iuf"
+    return np.asarray(sample[name]).dtype.kind in NUMBER_KINDS
 
 
 def _by_name(names: Sequence[str], vocabulary: Sequence[str]) -> list[str]:

@@ -1,13 +1,13 @@
-"""A :class:`~crossentropy.scoring.ScoreResult` as plain JSON-safe Python data."""
+"""A :class:`~crossentropy.scoring.ScoreResult` as plain JSON-safe Python data.
+
+The conversion is :func:`crossentropy._json.json_safe`, the one every ``--json`` uses.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from crossentropy._json import json_safe
 from crossentropy.scoring._report._verdict import verdict
 
 if TYPE_CHECKING:
@@ -24,35 +24,6 @@ _DERIVED = (
     "ece",
     "mce",
 )
-
-
-def _json_float(value: float) -> float | str:
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "nan"
-    return "inf" if value > 0 else "-inf"
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return _json_float(float(value))
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    msg = f"cannot turn a {type(value).__name__} into JSON"
-    raise TypeError(msg)
 
 
 def result_to_dict(result: ScoreResult) -> dict[str, Any]:
@@ -85,8 +56,8 @@ def result_to_dict(result: ScoreResult) -> dict[str, Any]:
     >>> len(json.dumps(data, allow_nan=False)) > 0
     True
     """
-    out: dict[str, Any] = _jsonable(result)
+    out: dict[str, Any] = json_safe(result)
     for name in _DERIVED:
-        out[name] = _jsonable(getattr(result, name))
-    out["verdict"] = _jsonable(verdict(result))
+        out[name] = json_safe(getattr(result, name))
+    out["verdict"] = json_safe(verdict(result))
     return out

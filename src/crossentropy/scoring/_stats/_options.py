@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
+from crossentropy._validation import check_int, check_tolerance
 
 if TYPE_CHECKING:
     from crossentropy.scoring._types import InvalidPolicy
@@ -15,16 +14,6 @@ if TYPE_CHECKING:
 __all__ = ["ScoreOptions"]
 
 _POLICIES = ("error", "skip", "clip")
-
-
-def _checked_integer(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        msg = f"{name} must be an integer, got {type(value).__name__} {value!r}"
-        raise TypeError(msg)
-    if value < low:
-        msg = f"{name} must be >= {low}, got {value}"
-        raise ValueError(msg)
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -63,23 +52,20 @@ class ScoreOptions:
     eps: float | None = None
 
     def __post_init__(self) -> None:
-        _checked_integer("n_bins", self.n_bins, 1)
-        _checked_integer("worst", self.worst, 0)
-        _checked_integer("bootstrap", self.bootstrap, 0)
-        _checked_integer("seed", self.seed, -(1 << 63))
+        check_int("n_bins", self.n_bins, 1)
+        check_int("worst", self.worst, 0)
+        check_int("bootstrap", self.bootstrap, 0)
+        check_int("seed", self.seed, -(1 << 63))
         given: object = self.top_k
         if isinstance(given, (str, bytes)) or not isinstance(given, Iterable):
             msg = f"top_k must be a sequence of integers, got {given!r}"
             raise TypeError(msg)
-        ks = tuple(sorted({_checked_integer("top_k", k, 1) for k in given}))
+        ks = tuple(sorted({check_int("top_k", k, 1) for k in given}))
         object.__setattr__(self, "top_k", ks)
         if self.on_invalid not in _POLICIES:
             msg = f"on_invalid must be one of {_POLICIES}, got {self.on_invalid!r}"
             raise ValueError(msg)
-        tol = self.sum_tolerance
-        if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol >= 0):
-            msg = f"sum_tolerance must be a finite number >= 0, got {tol!r}"
-            raise ValueError(msg)
+        check_tolerance("sum_tolerance", self.sum_tolerance)
         if self.eps is not None and not (isinstance(self.eps, (int, float)) and 0 < self.eps < 1):
             msg = f"eps must be None or a number in (0, 1), got {self.eps!r}"
             raise ValueError(msg)
