@@ -29,6 +29,7 @@ __all__ = [
     "fast_exp32",
     "fast_exp64",
     "maxnum",
+    "strict_sub",
     "sum_exp_term",
 ]
 
@@ -45,6 +46,29 @@ def maxnum(typingctx: Any, a: Any, b: Any) -> Any:  # noqa: ARG001
         return builder.call(fn, args)
 
     return a(a, b), codegen
+
+
+@intrinsic
+def strict_sub(typingctx: Any, a: Any, b: Any) -> Any:  # noqa: ARG001
+    """``a - b`` in float64, fenced from fast-math reassociation in the code around it.
+
+    The difference goes through ``llvm.arithmetic.fence``, which LLVM never reassociates
+    across (an ``fsub`` merely without fast-math flags is not enough: InstCombine still
+    folds it into a fast outer expression). So ``log S - strict_sub(x, M)`` is never
+    rewritten as ``(log S - x) + M``, which at ``x = M = 1e30`` loses ``log S`` altogether.
+    """
+    if not (isinstance(a, types.Float) and isinstance(b, types.Float)):
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:  # noqa: ARG001
+        x, y = (context.cast(builder, v, t, types.float64) for v, t in zip(args, (a, b), strict=True))
+        t = ir.DoubleType()
+        fence = builder.module.declare_intrinsic(
+            "llvm.arithmetic.fence", [t], ir.FunctionType(t, [t])
+        )
+        return builder.call(fence, [builder.fsub(x, y)])
+
+    return types.float64(a, b), codegen
 
 
 @intrinsic

@@ -32,6 +32,7 @@ from crossentropy._jit.intrinsics import (
     as_element,
     exp_nonpositive,
     maxnum,
+    strict_sub,
     sum_exp_term,
 )
 
@@ -64,8 +65,8 @@ def _block_sumexp(blk, m):  # pragma: no cover - compiled
 
 
 @njit(inline="always", fastmath=_FAST)
-def _row_lse(row):  # pragma: no cover - compiled
-    """Log sum exp of one row, reading it once (blocks of BLOCK)."""
+def _row_max_sum(row):  # pragma: no cover - compiled
+    """The row's maximum M and S = sum exp(x - M), reading it once (blocks of BLOCK)."""
     big = -np.inf
     total = 0.0
     c = row.shape[0]
@@ -81,30 +82,35 @@ def _row_lse(row):  # pragma: no cover - compiled
         if big == -np.inf:
             continue  # every logit so far is -inf: they contribute exactly 0
         total += _block_sumexp(blk, big)
-    return big + math.log(total)
+    return big, total
 
 
 @njit(inline="always", fastmath=_FAST)
-def _row_dot(row, weight):  # pragma: no cover - compiled
+def _row_dot(row, weight, shift):  # pragma: no cover - compiled
+    # sum_c w_c (x_c - M): relative to the row maximum, like every term of the loss
     acc = 0.0
     if weight.shape[0] == 0:
         for k in range(row.shape[0]):
-            acc += row[k]
+            acc += strict_sub(row[k], shift)
     else:
         for k in range(row.shape[0]):
-            acc += weight[k] * row[k]
+            acc += weight[k] * strict_sub(row[k], shift)
     return acc
 
 
 @njit(inline="always")
-def _row_loss(row, lse, label, hot, spread, weight, weight_total):  # noqa: PLR0917  # pragma: no cover - compiled
-    # l = a (lse - x_y) + b (W lse - sum_c w_c x_c), a term left out when its weight is 0
-    # (0 * inf = 0 for an ignored row or a -inf logit; the mul0 convention).
+def _row_loss(row, big, log_sum, label, hot, spread, weight, weight_total):  # noqa: PLR0917  # pragma: no cover - compiled
+    # With lse = M + log S: l = a (log S - (x_y - M)) + b (W log S - sum_c w_c (x_c - M)),
+    # every logit taken relative to the row maximum M, so that a constant added to the row
+    # changes nothing (at logits of 1e30, M + log S would round log S away). A term is left
+    # out when its weight is 0 (0 * inf = 0 for an ignored row or a -inf logit: mul0).
+    # The differences are strict_sub: in the fastmath kernels "reassoc" would otherwise
+    # turn log S - (x_y - M) back into (log S - x_y) + M and lose log S again.
     loss = 0.0
     if hot != 0.0:
-        loss += hot * (lse - row[label])
+        loss += hot * (log_sum - strict_sub(row[label], big))
     if spread != 0.0:
-        loss += spread * (weight_total * lse - _row_dot(row, weight))
+        loss += spread * (weight_total * log_sum - _row_dot(row, weight, big))
     return loss
 
 
@@ -112,10 +118,11 @@ def _row_loss(row, lse, label, hot, spread, weight, weight_total):  # noqa: PLR0
 def _forward(x, labels, hot, spread, weight, weight_total, loss, lse):  # noqa: PLR0917  # pragma: no cover - compiled
     for i in prange(x.shape[0]):
         row = x[i]
-        r = _row_lse(row)
-        lse[i] = r
+        big, total = _row_max_sum(row)
+        log_sum = math.log(total)
+        lse[i] = big + log_sum
         s = spread[i] if spread.shape[0] else 0.0
-        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
+        loss[i] = _row_loss(row, big, log_sum, labels[i], hot[i], s, weight, weight_total)
 
 
 @njit(inline="always", fastmath=_FAST)
@@ -131,19 +138,21 @@ def _subtract_smoothing(out, smooth, weight):  # pragma: no cover - compiled
 
 
 @njit(inline="always", fastmath=_FAST)
-def _grad_row(row, out, lse, factor):  # pragma: no cover - compiled
-    # g_j = c T p_j with p_j = exp(x_j - lse); `factor` = c T.
+def _grad_row(row, out, big, factor):  # pragma: no cover - compiled
+    # g_j = c T p_j with p_j = exp(x_j - M) / S; `factor` = c T / S. The shift is the row
+    # maximum M, a logit itself and so exact in the logits' precision (lse rounded to
+    # float32 would be off by half an ulp of the logits: 5e-4 at 1e4, a 22% error in p).
     f = as_element(row, factor)
-    shift = as_element(row, lse)
+    shift = as_element(row, big)
     for k in range(row.shape[0]):
         out[k] = f * exp_nonpositive(row[k] - shift)
 
 
 @njit(inline="always", fastmath=_FAST)
-def _grad_row_inplace(row, lse, factor):  # pragma: no cover - compiled
+def _grad_row_inplace(row, big, factor):  # pragma: no cover - compiled
     # The same loop over one array: numba vectorises it only written this way.
     f = as_element(row, factor)
-    shift = as_element(row, lse)
+    shift = as_element(row, big)
     for k in range(row.shape[0]):
         row[k] = f * exp_nonpositive(row[k] - shift)
 
@@ -154,11 +163,15 @@ def _forward_backward(  # noqa: PLR0917
 ):  # pragma: no cover - compiled
     for i in prange(x.shape[0]):
         row = x[i]
-        out = row if inplace else grad[i]
-        r = _row_lse(row)
+        # grad is x itself in place; never `row if inplace else grad[i]`, which types the
+        # output as x's type and cannot compile for a read-only x
+        out = grad[i]
+        big, sum_exp = _row_max_sum(row)
+        log_sum = math.log(sum_exp)
+        r = big + log_sum
         lse[i] = r
         s = spread[i] if spread.shape[0] else 0.0
-        loss[i] = _row_loss(row, r, labels[i], hot[i], s, weight, weight_total)
+        loss[i] = _row_loss(row, big, log_sum, labels[i], hot[i], s, weight, weight_total)
         if not -np.inf < r < np.inf:  # (math.isfinite is True for NaN under these flags)
             continue  # left as it is: the caller recomputes this row from its logits
         total = hot[i] + s * weight_total
@@ -166,9 +179,9 @@ def _forward_backward(  # noqa: PLR0917
             out[:] = 0.0  # an ignored or zero-weight row
             continue
         if inplace:
-            _grad_row_inplace(row, r, scale * total)
+            _grad_row_inplace(out, big, scale * total / sum_exp)
         else:
-            _grad_row(row, out, r, scale * total)
+            _grad_row(row, out, big, scale * total / sum_exp)
         _subtract_smoothing(out, scale * s, weight)
         if labels[i] >= 0 and hot[i] != 0.0:
             out[labels[i]] -= scale * hot[i]

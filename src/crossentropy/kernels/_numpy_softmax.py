@@ -32,22 +32,29 @@ def _rows(x: np.ndarray, plan: RowPlan, lo: int, hi: int) -> tuple[Any, ...]:
         m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype)  # +-inf rows: patched later
         e = np.exp(block - m)
         s = np.sum(e, axis=1, dtype=np.float64)
-        lse = m[:, 0].astype(np.float64) + np.log(s)
+        m64 = m[:, 0].astype(np.float64)
+        log_s = np.log(s)
+        lse = m64 + log_s
         lab = plan.labels[lo:hi]
         counted = lab >= 0
+        # Every logit relative to the row maximum, the label's too: a constant added to a
+        # row changes nothing (m + log s - x_y would round log s away at logits of 1e30).
         picked = np.where(
-            counted, block[np.arange(hi - lo), np.maximum(lab, 0)].astype(np.float64), 0.0
+            counted,
+            block[np.arange(hi - lo), np.maximum(lab, 0)].astype(np.float64) - m64,
+            0.0,
         )
         hot = plan.hot[lo:hi]
-        loss = np.where(hot != 0, hot * (lse - picked), 0.0)
+        loss = np.where(hot != 0, hot * (log_s - picked), 0.0)
         if plan.spread is not None:
             spread = plan.spread[lo:hi]
+            relative = block.astype(np.float64) - m64[:, None]
             dot = (
-                np.sum(block, axis=1, dtype=np.float64)
+                np.sum(relative, axis=1)
                 if plan.weight is None
-                else block.astype(np.float64) @ plan.weight
+                else relative @ plan.weight.astype(np.float64)
             )
-            loss = loss + np.where(spread != 0, spread * (plan.weight_total * lse - dot), 0.0)
+            loss = loss + np.where(spread != 0, spread * (plan.weight_total * log_s - dot), 0.0)
     return loss, lse, e, s
 
 

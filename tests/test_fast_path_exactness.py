@@ -1,0 +1,164 @@
+"""The fused kernels against an exact reference: shift invariance, float32 gradients, layouts.
+
+The reference is computed in float64 from the logits as stored (float32 logits are exact
+in float64), with every logit taken relative to its row maximum. Each backend (numba and
+the chunked NumPy fallback) must be as close to it as the generic array-API path is, up
+to a few units of the logits' precision, whatever constant the rows are shifted by.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from crossentropy import kernels, losses
+from crossentropy._jit import numba_available
+
+BACKENDS = [
+    pytest.param(
+        "numba", marks=pytest.mark.skipif(not numba_available(), reason="numba is not installed")
+    ),
+    "numpy",
+]
+SCALES = [0.0, 1e4, 1e15, 1e30]
+ROWS = 16384  # with 2+ classes, past the dispatch threshold of the public losses
+
+
+def _reference(
+    x: np.ndarray, y: np.ndarray, *, smoothing: float, weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row loss and d(sum of losses)/dx in float64, from the stored logits."""
+    x64 = x.astype(np.float64)
+    rel = x64 - x64.max(axis=1, keepdims=True)
+    log_p = rel - np.log(np.exp(rel).sum(axis=1, keepdims=True))
+    n, c = x.shape
+    target = np.full((n, c), smoothing / c)
+    target[np.arange(n), y] += 1.0 - smoothing
+    w = np.ones(c) if weight is None else weight.astype(np.float64)
+    target *= w
+    loss = -(target * log_p).sum(axis=1)
+    grad = target.sum(axis=1, keepdims=True) * np.exp(log_p) - target
+    return loss, grad
+
+
+def _rows(scale: float, dtype: Any, classes: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = (3.0 * rng.standard_normal((ROWS, classes)) + scale).astype(dtype)
+    return x, rng.integers(0, classes, ROWS)
+
+
+def _tolerances(dtype: Any) -> dict[str, float]:
+    """A few units of the dtype's precision, relative and (for losses near 0) absolute."""
+    eps = float(np.finfo(dtype).eps)
+    return {"rtol": 16 * eps, "atol": 4 * eps}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize(("smoothing", "weighted"), [(0.0, False), (0.2, True)])
+def test_a_constant_added_to_every_logit_changes_nothing(
+    backend: str, dtype: Any, scale: float, smoothing: float, weighted: bool
+) -> None:
+    x, y = _rows(scale, dtype, 3)
+    weight = np.array([1.0, 2.0, 0.5]) if weighted else None
+    want, _ = _reference(x, y, smoothing=smoothing, weight=weight)
+    got = kernels.softmax_cross_entropy(
+        x, y, weight=weight, label_smoothing=smoothing, reduction="none", backend=backend
+    )
+    np.testing.assert_allclose(got, want, **_tolerances(dtype))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_equal_logits_of_1e30_give_ln2_not_zero(backend: str) -> None:
+    x = np.full((ROWS, 2), 1e30)
+    y = np.zeros(ROWS, dtype=np.int64)
+    assert float(kernels.softmax_cross_entropy(x, y, backend=backend)) == pytest.approx(
+        np.log(2.0), rel=1e-15
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_one_class_is_zero_loss_and_zero_gradient_at_any_scale(backend: str, dtype: Any) -> None:
+    big = float(np.finfo(dtype).max) / 4
+    x = np.full((40000, 1), big, dtype=dtype)
+    y = np.zeros(40000, dtype=np.int64)
+    result = kernels.softmax_cross_entropy_with_grad(
+        x,
+        y,
+        weight=np.array([2.0]),
+        sample_weight=np.full(40000, 3.0),
+        label_smoothing=0.1,
+        reduction="sum",
+        backend=backend,
+    )
+    assert float(result.loss) == 0.0  # was -5e20 or +4e20 in float32, +-6e-8 in float16
+    # T p - t with p = 1: zero up to the rounding of the target (6 here) in float32
+    np.testing.assert_allclose(result.grad, 0.0, atol=8 * 6.0 * np.finfo(np.float32).eps)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_float32_gradients_at_logits_of_1e4_are_exact_to_float32(backend: str) -> None:
+    x = np.tile(np.float32([1e4, 1e4 + 6.684]), (ROWS, 1))
+    y = np.ones(ROWS, dtype=np.int64)
+    _, want = _reference(x, y, smoothing=0.0, weight=None)
+    got = kernels.softmax_cross_entropy_with_grad(x, y, reduction="sum", backend=backend).grad
+    # was [0.00125005, -0.00097609] on the fast path: 22% off, not summing to 0
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(got.sum(axis=1), 0.0, atol=1e-7)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("scale", [0.0, 1e4])
+def test_random_float32_gradients_are_as_good_as_the_generic_path(
+    backend: str, scale: float
+) -> None:
+    x, y = _rows(scale, np.float32, 7, seed=3)
+    _, want = _reference(x, y, smoothing=0.0, weight=None)
+    fast = kernels.softmax_cross_entropy_with_grad(x, y, reduction="sum", backend=backend).grad
+    # the generic path on rows few enough to stay off the kernels
+    generic = np.concatenate(
+        [
+            losses.value_and_grad(losses.softmax_cross_entropy)(
+                x[i : i + 8], y[i : i + 8], reduction="sum"
+            )[1]
+            for i in range(0, 512, 8)
+        ]
+    )
+    generic_error = np.max(np.abs(generic - want[:512]))
+    assert np.max(np.abs(fast - want)) <= generic_error + 4 * np.finfo(np.float32).eps
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fortran_strided_and_read_only_inputs_give_the_same_numbers(backend: str) -> None:
+    x, y = _rows(1e4, np.float64, 5, seed=5)
+    x[7, 2] = np.inf  # a row for the exact path: it must not write into the input
+    want = kernels.softmax_cross_entropy_with_grad(x, y, reduction="sum", backend=backend)
+    wide = np.zeros((ROWS, 10))
+    wide[:, ::2] = x
+    read_only = x.copy()
+    read_only.flags.writeable = False
+    for layout in (np.asfortranarray(x), wide[:, ::2], read_only):
+        before = layout.copy()
+        got = kernels.softmax_cross_entropy_with_grad(layout, y, reduction="sum", backend=backend)
+        np.testing.assert_array_equal(got.grad, want.grad)
+        assert float(got.loss) == float(want.loss)
+        np.testing.assert_array_equal(layout, before)
+
+
+def test_the_public_losses_and_torch_agree_at_logits_of_1e30() -> None:
+    torch = pytest.importorskip("torch")
+    from crossentropy.torch import cross_entropy
+
+    x = np.full((ROWS, 2), 1e30)
+    y = np.zeros(ROWS, dtype=np.int64)
+    assert float(losses.softmax_cross_entropy(x, y)) == pytest.approx(np.log(2.0), rel=1e-15)
+    t = torch.from_numpy(x).requires_grad_()
+    value = cross_entropy(t, torch.from_numpy(y))
+    reference = torch.nn.functional.cross_entropy(torch.from_numpy(x), torch.from_numpy(y))
+    assert value.item() == pytest.approx(reference.item(), rel=1e-15)
+    value.backward()
+    np.testing.assert_allclose(t.grad.numpy(), np.tile([-0.5, 0.5], (ROWS, 1)) / ROWS)
