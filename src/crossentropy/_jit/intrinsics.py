@@ -61,7 +61,9 @@ def strict_sub(typingctx: Any, a: Any, b: Any) -> Any:  # noqa: ARG001
         return None
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:  # noqa: ARG001
-        x, y = (context.cast(builder, v, t, types.float64) for v, t in zip(args, (a, b), strict=True))
+        x, y = (
+            context.cast(builder, v, t, types.float64) for v, t in zip(args, (a, b), strict=True)
+        )
         t = ir.DoubleType()
         fence = builder.module.declare_intrinsic(
             "llvm.arithmetic.fence", [t], ir.FunctionType(t, [t])
