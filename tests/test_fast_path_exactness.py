@@ -162,3 +162,20 @@ def test_the_public_losses_and_torch_agree_at_logits_of_1e30() -> None:
     assert value.item() == pytest.approx(reference.item(), rel=1e-15)
     value.backward()
     np.testing.assert_allclose(t.grad.numpy(), np.tile([-0.5, 0.5], (ROWS, 1)) / ROWS)
+
+
+# ------------------------------------------------------------------ finite stays finite
+
+
+@pytest.mark.parametrize("rows", [2, ROWS])  # the generic path, then the kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_mean_of_huge_finite_losses_is_not_inf(rows: int, dtype: Any) -> None:
+    """The mean of [1e308, 1e308] is 1e308: the sum overflows, the answer does not."""
+    big = float(np.finfo(dtype).max) / 1.5
+    x = np.tile(np.array([big, 0.0], dtype=dtype), (rows, 1))
+    y = np.ones(rows, dtype=np.int64)
+    mean = losses.softmax_cross_entropy(x, y)
+    assert float(mean) == pytest.approx(big, rel=1e-6)
+    weighted = losses.softmax_cross_entropy(x, y, sample_weight=np.full(rows, 0.25, dtype=dtype))
+    assert float(weighted) == pytest.approx(big, rel=1e-6)
+    assert np.isinf(float(losses.softmax_cross_entropy(x, y, reduction="sum")))  # truly past max

@@ -142,7 +142,8 @@ def reduce_loss(xp: Any, per_item: Array, item_weight: Array | None, reduction: 
     """
     if reduction == "none":
         return per_item
-    total = xp.sum(per_item)
+    with np.errstate(over="ignore"):  # a sum past the dtype's range is inf: the answer
+        total = xp.sum(per_item)
     if isinstance(total, np.generic):  # NumPy reductions give scalars: return 0-d arrays
         total = np.asarray(total)
     if reduction == "sum":
@@ -152,7 +153,18 @@ def reduce_loss(xp: Any, per_item: Array, item_weight: Array | None, reduction: 
         if item_weight is None
         else xp.sum(item_weight)
     )
-    return _divide(xp, total, denominator, where_zero=math.nan)
+    mean = _divide(xp, total, denominator, where_zero=math.nan)
+    if not math.prod(per_item.shape):
+        return mean
+    # Where the sum overflowed although every item is finite, the mean itself may well be
+    # representable (the mean of [1e308, 1e308] is 1e308): scale before summing. Chosen
+    # with `where`, not `if`, so that lazy arrays (Dask, JAX under jit) are not computed.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        scale = xp.max(xp.abs(per_item))
+        scale = xp.where((scale > 0) & xp.isfinite(scale), scale, xp.ones_like(scale))
+        scaled = _divide(xp, xp.sum(per_item / scale), denominator / scale, where_zero=math.nan)
+    overflowed = xp.isinf(total) & xp.all(xp.isfinite(per_item))
+    return xp.where(overflowed, scaled, mean)
 
 
 def reduce_value_and_grad(

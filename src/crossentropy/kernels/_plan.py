@@ -188,5 +188,10 @@ def reduce_rows(per_row: np.ndarray, plan: RowPlan, dtype: np.dtype[Any]) -> np.
             return per_row.astype(dtype)
         total = float(np.sum(per_row))
         if plan.reduction == "mean":
-            total = total / plan.denominator if plan.denominator > 0 else math.nan
+            if math.isinf(total) and plan.denominator > 0 and bool(np.isfinite(per_row).all()):
+                # the sum overflowed, the mean may not: scale before summing
+                scale = float(np.max(np.abs(per_row)))
+                total = float(np.sum(per_row / scale)) / (plan.denominator / scale)
+            else:
+                total = total / plan.denominator if plan.denominator > 0 else math.nan
         return np.asarray(total, dtype=dtype)
