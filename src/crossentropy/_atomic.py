@@ -24,10 +24,15 @@ def check_writable(path: str | os.PathLike[str], *, force: bool, what: str = "ou
     ------
     OutputExistsError
         ``path`` exists and ``force`` is false.
+    IsADirectoryError
+        ``path`` is a directory (``""`` is the current one), even with ``force``.
     FileNotFoundError
         The directory that should hold ``path`` does not exist.
     """
     target = Path(path)
+    if target.is_dir():
+        msg = f"{what} {str(path) or repr(str(path))} is a directory; give a file name"
+        raise IsADirectoryError(msg)
     if target.exists() and not force:
         msg = f"{what} {target} already exists; pass force=True (--force) to replace it"
         raise OutputExistsError(msg)
@@ -66,5 +71,9 @@ def write_atomically(
             "pass force=True (--force) to replace it"
         )
         raise OutputExistsError(msg)
-    os.replace(temporary, target)
+    try:
+        os.replace(temporary, target)
+    except BaseException:  # e.g. the target became a directory: leave nothing behind
+        os.unlink(temporary)
+        raise
     return target

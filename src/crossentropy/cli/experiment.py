@@ -74,7 +74,7 @@ def _ce_vs_squared(args: argparse.Namespace) -> int:
     if args.plot:
         try:
             check_writable(args.plot, force=args.force, what="--plot")
-        except (OutputExistsError, FileNotFoundError) as exc:
+        except (OutputExistsError, FileNotFoundError, IsADirectoryError) as exc:
             raise UsageError(str(exc)) from None
     from crossentropy.models import ce_vs_squared  # keep --help light
 

@@ -5,7 +5,8 @@ inside the handler so that ``crossentropy score --help`` starts without NumPy. T
 report goes to stdout (a rich table, or JSON with ``--json`` and nothing else), progress
 to stderr when it is a terminal. Output files (``--report``, ``--plots``) are checked
 before any work, written atomically, and never replace a file without ``--force``.
-Exit status: 0 scored, 2 bad input or usage (the message names the file, row and column).
+Exit status: 0 scored, 2 bad input or usage (the message names the file, row and column),
+also when no row could be scored (the report or the JSON is still printed).
 """
 
 from __future__ import annotations
@@ -240,10 +241,22 @@ def _check_outputs(args: argparse.Namespace) -> None:
     from crossentropy.scoring import OutputExistsError, check_writable
     from crossentropy.scoring._report._plots import PNG_NAMES  # what --plots writes
 
+    for flag, value in (("--report", args.report), ("--plots", args.plots)):
+        if value is not None and value.strip() in {"", "-"}:
+            what = "a file name" if flag == "--report" else "a directory name"
+            msg = f"{flag} needs {what}, got {value!r} (standard output is not supported)"
+            raise UsageError(msg)
+    if (
+        args.report is not None
+        and args.plots is not None
+        and Path(args.report).resolve() == Path(args.plots).resolve()
+    ):
+        msg = f"--report and --plots both name {args.report}: give the figures their own folder"
+        raise UsageError(msg)
     try:
-        if args.report:
+        if args.report is not None:
             check_writable(args.report, force=args.force, what="--report")
-        if args.plots:
+        if args.plots is not None:
             directory = Path(args.plots)
             if directory.exists() and not directory.is_dir():
                 msg = f"--plots {directory} exists and is not a directory"
@@ -252,7 +265,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
                 if (directory / name).exists() and not args.force:
                     msg = f"--plots {directory / name} already exists; pass --force to replace it"
                     raise UsageError(msg)
-    except (OutputExistsError, FileNotFoundError) as exc:
+    except (OutputExistsError, FileNotFoundError, IsADirectoryError) as exc:
         raise UsageError(str(exc)) from None
 
 
@@ -304,6 +317,11 @@ def _score(args: argparse.Namespace) -> int:
         result = _renamed(result, f"{EXAMPLES[args.example]} (bundled example)")
     verdict = scoring.verdict(result)
     _emit(args, scoring, result, verdict)
+    if result.n_rows == 0:  # the report (or JSON) is shown, but nothing was judged
+        skipped = result.invalid.n_skipped
+        why = f"all {skipped} rows were invalid and skipped" if skipped else "no data rows"
+        msg = f"no rows were scored: {', '.join(result.sources)} held {why}"
+        raise UsageError(msg)
     return 0
 
 
@@ -343,7 +361,7 @@ def _emit(args: argparse.Namespace, scoring: Any, result: ScoreResult, verdict: 
             written.append(str(scoring.write_html(result, verdict, args.report, force=args.force)))
         if args.plots:
             written += [str(p) for p in scoring.write_pngs(result, args.plots, force=args.force)]
-    except (FileExistsError, FileNotFoundError) as exc:
+    except (FileExistsError, FileNotFoundError, IsADirectoryError) as exc:
         raise UsageError(str(exc)) from None
     unit = "bits" if args.bits else "nats"
     if args.json:

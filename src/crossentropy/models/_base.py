@@ -25,6 +25,10 @@ from crossentropy.losses import sigmoid, softmax
 from crossentropy.models._heads import binary_head, multiclass_head
 from crossentropy.models._optimizers import SGD, Adam, Momentum, Optimizer
 
+#: A training loss above this means the steps are far too large: cross-entropy that
+#: large needs logit gaps of 1e100. Training stops with a FloatingPointError.
+DIVERGED_LOSS = 1e100
+
 __all__ = ["BaseClassifier", "NotFittedError"]
 
 Params = list[np.ndarray]
@@ -235,7 +239,9 @@ class BaseClassifier:
             # Stop when the monitored value (validation loss with early stopping, else the
             # training objective) has not improved by more than tol for `patience` epochs.
             monitored = record["val_loss"] if self.early_stopping else record["objective"]
-            if not math.isfinite(monitored):
+            # A loss is exact even at 1e307 (the means are scaled before summing), so
+            # divergence is a loss past DIVERGED_LOSS, not only one that overflowed.
+            if not math.isfinite(monitored) or monitored > DIVERGED_LOSS:
                 msg = f"training diverged at epoch {epoch} (loss {monitored}); lower learning_rate"
                 raise FloatingPointError(msg)
             tol = 0.0 if self.tol is None else self.tol

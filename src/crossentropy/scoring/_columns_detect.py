@@ -159,7 +159,10 @@ def _sample_matrix(columns: Sequence[str], ctx: ColumnContext) -> np.ndarray | N
     if ctx.sample is None or any(name not in ctx.sample for name in columns):
         return None
     parts = [np.asarray(ctx.sample[name], dtype=np.float64) for name in columns]
-    matrix = np.column_stack([part.reshape(part.shape[0], -1) for part in parts])
+    # reshape(n, 1) for a column of n values (0 included: a header-only file has none)
+    matrix = np.column_stack(
+        [part.reshape(part.shape[0], -1 if part.size else 1) for part in parts]
+    )
     return matrix[~np.isnan(matrix).any(axis=1)]
 
 

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "MAX_DIMENSION",
+    "MAX_SAMPLE",
     "check_at_least",
+    "check_at_most",
     "check_range",
     "checked_seed",
     "load_or_usage_error",
@@ -52,6 +55,19 @@ def check_at_least(flag: str, value: int | None, minimum: int) -> None:
         raise UsageError(msg)
 
 
+def check_at_most(flag: str, value: int | None, maximum: int, why: str) -> None:
+    if value is not None and value > maximum:
+        msg = f"{flag} must be at most {maximum} ({why}), got {value}"
+        raise UsageError(msg)
+
+
+#: The largest sample a command draws at once: 10^8 candidates (with a few coordinates
+#: each, gigabytes of memory); larger ones are refused before any work.
+MAX_SAMPLE = 10**8
+#: The largest dimension of the continuous problems and limit states.
+MAX_DIMENSION = 10_000
+
+
 def checked_seed(args: argparse.Namespace) -> int:
     """Check the shared options; return the seed (drawn at random when not given)."""
     check_range("--rho", args.rho, 0.0, 1.0, closed=False)
@@ -62,6 +78,13 @@ def checked_seed(args: argparse.Namespace) -> int:
     check_at_least("--restarts", getattr(args, "restarts", None), 0)
     for flag in ("--max-iterations", "--max-levels", "--final-sample-size"):
         check_at_least(flag, getattr(args, flag[2:].replace("-", "_"), None), 1)
+    for flag in ("--sample-size", "--final-sample-size"):
+        value = getattr(args, flag[2:].replace("-", "_"), None)
+        check_at_most(flag, value, MAX_SAMPLE, "one sample must fit in memory")
+    check_at_most("--dim", getattr(args, "dim", None), MAX_DIMENSION, "the largest supported")
+    if args.seed is not None and not 0 <= args.seed < 2**64:
+        msg = f"--seed must be an integer in [0, 2**64), got {args.seed}"
+        raise UsageError(msg)
     return int(args.seed) if args.seed is not None else secrets.randbelow(2**32)
 
 

@@ -79,6 +79,13 @@ def _arrow_errors(source: Source) -> Iterator[None]:
     except pa.ArrowException as exc:
         msg = f"{source.path}: cannot read it as {source.format.upper()}: {exc}"
         raise ValueError(msg) from exc
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except OSError as exc:  # pyarrow's decompressors: a fake or truncated .gz, .bz2, ...
+        compressed = source.path.lower().endswith((".gz", ".bz2", ".zst", ".lz4"))
+        hint = f" (is it really {source.path.rsplit('.', 1)[-1]}-compressed?)" if compressed else ""
+        msg = f"{source.path}: cannot read it as {source.format.upper()}: {exc}{hint}"
+        raise ValueError(msg) from exc
 
 
 def peek(source: Source, *, has_header: bool | None = None, rows: int = _SAMPLE_ROWS) -> Preview:
