@@ -179,3 +179,16 @@ def test_a_mean_of_huge_finite_losses_is_not_inf(rows: int, dtype: Any) -> None:
     weighted = losses.softmax_cross_entropy(x, y, sample_weight=np.full(rows, 0.25, dtype=dtype))
     assert float(weighted) == pytest.approx(big, rel=1e-6)
     assert np.isinf(float(losses.softmax_cross_entropy(x, y, reduction="sum")))  # truly past max
+
+
+def test_normalize_accepts_finite_entries_whose_sum_overflows() -> None:
+    from crossentropy import info
+
+    assert float(info.entropy([1e308, 1e308], normalize=True)) == pytest.approx(np.log(2.0))
+    skewed = np.array([1e308, 1e308, 7e307])  # sums past the float64 range
+    p = skewed / skewed.sum(dtype=np.longdouble)
+    assert float(info.entropy(skewed, normalize=True)) == pytest.approx(
+        float(-(p * np.log(p)).sum()), rel=1e-12
+    )
+    with pytest.raises(ValueError, match="has sum 0.0"):
+        info.entropy([0.0, 0.0], normalize=True)

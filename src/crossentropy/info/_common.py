@@ -119,8 +119,9 @@ def normalize_slices(
     else:
         check_nonnegative(xp, name, x)
         check_finite(xp, name, x)
-        totals = xp.sum(x, axis=axis, keepdims=True)
-        bad = (totals == 0) | ~xp.isfinite(totals)
+        with np.errstate(over="ignore"):  # a sum past the range: rescaled below
+            totals = xp.sum(x, axis=axis, keepdims=True)
+        bad = totals == 0
     if not is_lazy(x) and found_any(xp, bad):
         squeezed = xp.squeeze(bad, axis=axis)
         index = first_index(squeezed) if squeezed.ndim else ()
@@ -131,7 +132,17 @@ def normalize_slices(
             f"{name} cannot be normalised: the {what}{where} along axis {axis} has {kind} {total!r}"
         )
         raise ValueError(msg)
-    return x - totals if log else x / totals
+    if log:
+        return x - totals
+    # Finite entries whose sum overflows ([1e308, 1e308]) are normalisable: divide by the
+    # slice's largest entry first, where (and only where) the plain sum is infinite.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        largest = xp.max(x, axis=axis, keepdims=True)
+        largest = xp.where(largest > 0, largest, xp.ones_like(largest))
+        scaled = x / largest
+        rescaled = scaled / xp.sum(scaled, axis=axis, keepdims=True)
+        plain = x / totals
+    return xp.where(xp.isfinite(totals), plain, rescaled)
 
 
 def prepare(
