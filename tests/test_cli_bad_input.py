@@ -91,6 +91,12 @@ def test_a_header_only_file_is_not_a_success(
             ["rare-event", "bridge", "--final-sample-size", "1000000000"],
             "--final-sample-size must be at most 100000000",
         ),
+        (["tsp", "--random", "1000000000"], "--random must be at most 10000"),
+        (["tsp", "--random", "500"], "the default --sample-size 2500000 with candidates of 500"),
+        (
+            ["knapsack", "--instance", "p01", "--sample-size", "100000000"],
+            "needs 1e+09 values at once (at most 2e+08)",
+        ),
     ],
 )
 def test_cem_sizes_and_seeds_are_checked_before_any_work(
@@ -100,3 +106,12 @@ def test_cem_sizes_and_seeds_are_checked_before_any_work(
     captured = capsys.readouterr()
     assert message in captured.err
     assert captured.out == ""  # refused before the table starts
+
+
+def test_a_knapsack_file_of_no_items_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "none.txt"
+    empty.write_text("0 10\n", encoding="utf-8")
+    assert main(["cem", "knapsack", str(empty)]) == 2
+    assert "the header announces 0 items; a knapsack needs 1 or more" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from crossentropy.cli._common import UsageError, parse_distribution
 from crossentropy.cli.cem._checks import (
     check_at_least,
+    check_at_most,
     checked_seed,
     load_or_usage_error,
     one_based,
@@ -97,6 +98,7 @@ def tsp(args: argparse.Namespace) -> int:
         problem = load_or_usage_error(pb.load_tsplib, args.instance)
     else:
         check_at_least("--random", args.random, 3)
+        check_at_most("--random", args.random, 10_000, "the n x n distance matrix must fit")
         problem = load_or_usage_error(
             pb.random_euclidean_tsp, args.random, rng=args.instance_seed, solve=args.random <= 16
         )

@@ -13,7 +13,7 @@ import dataclasses
 import math
 from typing import TYPE_CHECKING, Any
 
-from crossentropy.cli._common import Progress, dask_client, print_json
+from crossentropy.cli._common import Progress, UsageError, dask_client, print_json
 
 if TYPE_CHECKING:
     import argparse
@@ -180,6 +180,26 @@ class OptimizationRun:
         )
 
 
+#: The most values one sample may hold (candidates x entries each): 2e8, 1.6 GB of float64.
+MAX_SAMPLE_VALUES = 2 * 10**8
+
+
+def _check_sample_memory(args: argparse.Namespace, run: OptimizationRun) -> None:
+    """Refuse, before any work, a sample that cannot fit in memory (the default's too)."""
+    import numpy as np
+
+    size = args.sample_size or run.sample_size
+    entries = math.prod(np.shape(run.family.sample(np.random.default_rng(0), 1))[1:])
+    if size * entries > MAX_SAMPLE_VALUES:
+        given = "--sample-size" if args.sample_size else "the default --sample-size"
+        msg = (
+            f"{given} {size} with candidates of {entries} entries needs {size * entries:.3g} "
+            f"values at once (at most {MAX_SAMPLE_VALUES:.0e}): give a smaller --sample-size "
+            "or a smaller instance"
+        )
+        raise UsageError(msg)
+
+
 def optimize(
     args: argparse.Namespace,
     run: OptimizationRun,
@@ -190,6 +210,7 @@ def optimize(
     from crossentropy.method import maximize, minimize
 
     problem = run.problem
+    _check_sample_memory(args, run)
     options: dict[str, Any] = {
         "sample_size": args.sample_size or run.sample_size,
         "rho": run.rho if args.rho is None else args.rho,

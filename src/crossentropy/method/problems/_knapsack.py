@@ -269,6 +269,10 @@ def read_knapsack(path: str | os.PathLike[str], *, name: str | None = None) -> K
             )
     if header is None:
         raise file_error(path, None, "no header line 'n capacity' (the file is empty)")
+    if header[0] == 0:
+        raise file_error(
+            path, header[2], "the header announces 0 items; a knapsack needs 1 or more"
+        )
     if len(items) != header[0] or not items:
         raise file_error(
             path, header[2], f"the header announces {header[0]} items, the file has {len(items)}"
