@@ -115,3 +115,17 @@ def test_a_knapsack_file_of_no_items_says_so(
     empty.write_text("0 10\n", encoding="utf-8")
     assert main(["cem", "knapsack", str(empty)]) == 2
     assert "the header announces 0 items; a knapsack needs 1 or more" in capsys.readouterr().err
+
+
+def test_a_geo_latitude_beyond_90_degrees_is_refused_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geo = tmp_path / "geo.tsp"
+    geo.write_text(
+        "NAME: g\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: GEO\nNODE_COORD_SECTION\n"
+        "1 500 0\n2 10 10\n3 20 20\nEOF\n",
+        encoding="utf-8",
+    )
+    assert main(["cem", "tsp", str(geo)]) == 2
+    err = capsys.readouterr().err
+    assert f"{geo}, line 6: node 1: GEO coordinates are latitude (at most 90 degrees)" in err

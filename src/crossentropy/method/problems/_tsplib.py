@@ -142,7 +142,9 @@ def _dimension(path: str | os.PathLike[str], parsed: _Parsed, minimum: int) -> i
     return n
 
 
-def _coordinates(path: str | os.PathLike[str], parsed: _Parsed, n: int, dim: int) -> NDArray:
+def _coordinates(
+    path: str | os.PathLike[str], parsed: _Parsed, n: int, dim: int, *, geo: bool = False
+) -> NDArray:
     if "NODE_COORD_SECTION" not in parsed.sections:
         raise file_error(path, None, "NODE_COORD_SECTION is missing")
     tokens = parsed.sections["NODE_COORD_SECTION"]
@@ -166,6 +168,15 @@ def _coordinates(path: str | os.PathLike[str], parsed: _Parsed, n: int, dim: int
         if not np.isnan(coords[node - 1, 0]):
             raise file_error(path, row[0][1], f"node {node} is given twice")
         coords[node - 1] = [_number(path, t, line, f"node {node}") for t, line in row[1:]]
+        if geo:  # DDD.MM degrees: a latitude within 90, a longitude within 180
+            latitude, longitude = coords[node - 1]
+            if not (abs(latitude) <= 90 and abs(longitude) <= 180):
+                raise file_error(
+                    path,
+                    row[0][1],
+                    f"node {node}: GEO coordinates are latitude (at most 90 degrees) and "
+                    f"longitude (at most 180), got {latitude:g} and {longitude:g}",
+                )
     return coords
 
 
@@ -279,7 +290,9 @@ def read_tsplib(path: str | os.PathLike[str]) -> TravellingSalesman:
     elif weight_type in COORDINATE_TYPES:
         if kind == "ATSP":
             raise file_error(path, weight_line, "an ATSP needs EDGE_WEIGHT_TYPE EXPLICIT")
-        coordinates = _coordinates(path, parsed, n, COORDINATE_TYPES[weight_type])
+        coordinates = _coordinates(
+            path, parsed, n, COORDINATE_TYPES[weight_type], geo=weight_type == "GEO"
+        )
         distances = tsplib_distances(coordinates, weight_type)
     else:
         choices = ", ".join(("EXPLICIT", *COORDINATE_TYPES))
