@@ -14,7 +14,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from crossentropy._array_api import Array, is_lazy, to_numpy
+from crossentropy._array_api import Array, is_eager, is_lazy, to_numpy
 
 __all__ = [
     "NUMBER_KINDS",
@@ -32,6 +32,7 @@ __all__ = [
     "first_index",
     "format_index",
     "found_any",
+    "surely_none",
 ]
 
 #: NumPy dtype kinds of real numbers (signed and unsigned integers, floats): what a
@@ -126,6 +127,15 @@ def found_any(xp: Any, mask: Array) -> bool:
     """
     hit = xp.any(mask)
     return not is_lazy(hit) and bool(hit)
+
+
+def surely_none(xp: Any, mask: Array) -> bool:
+    """Whether ``mask`` is concrete and holds no ``True``: a rare fallback may be skipped.
+
+    ``False`` for a traced (JAX under ``jit``) or a Dask ``mask``, whose answer would cost
+    a computation; those take the fallback through ``where`` instead, and stay lazy.
+    """
+    return is_eager(mask) and not bool(xp.any(mask))
 
 
 def check_reduction(reduction: object) -> Reduction:

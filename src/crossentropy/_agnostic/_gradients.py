@@ -24,7 +24,7 @@ import numpy as np
 
 from crossentropy._agnostic._elementwise import mul0
 from crossentropy._numerics import _finish
-from crossentropy._validation import Reduction, check_finite, check_nonnegative
+from crossentropy._validation import Reduction, check_finite, check_nonnegative, surely_none
 
 if TYPE_CHECKING:
     from crossentropy._array_api import Array
@@ -154,8 +154,8 @@ def reduce_loss(xp: Any, per_item: Array, item_weight: Array | None, reduction: 
         else xp.sum(item_weight)
     )
     mean = _divide(xp, total, denominator, where_zero=math.nan)
-    if not math.prod(per_item.shape):
-        return mean
+    if not math.prod(per_item.shape) or surely_none(xp, xp.isinf(total)):
+        return mean  # the common case: no overflow, no second pass
     # Where the sum overflowed although every item is finite, the mean itself may well be
     # representable (the mean of [1e308, 1e308] is 1e308): scale before summing. Chosen
     # with `where`, not `if`, so that lazy arrays (Dask, JAX under jit) are not computed.

@@ -25,6 +25,7 @@ from crossentropy._validation import (
     first_index,
     format_index,
     found_any,
+    surely_none,
 )
 
 __all__ = [
@@ -134,6 +135,8 @@ def normalize_slices(
         raise ValueError(msg)
     if log:
         return x - totals
+    if surely_none(xp, ~xp.isfinite(totals)):
+        return x / totals  # the common case: no sum overflowed, no second pass
     # Finite entries whose sum overflows ([1e308, 1e308]) are normalisable: divide by the
     # slice's largest entry first, where (and only where) the plain sum is infinite.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
