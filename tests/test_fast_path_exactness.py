@@ -192,3 +192,85 @@ def test_normalize_accepts_finite_entries_whose_sum_overflows() -> None:
     )
     with pytest.raises(ValueError, match=r"has sum 0\.0"):
         info.entropy([0.0, 0.0], normalize=True)
+
+
+def _overflowing_rows(rows: int, dtype: Any) -> tuple[np.ndarray, float]:
+    """Rows ``[b, -b]`` whose spread ``2b`` is past the dtype's range; and ``b``."""
+    big = float(np.finfo(dtype).max) / 1.5
+    return np.tile(np.array([big, -big], dtype=dtype), (rows, 1)), big
+
+
+@pytest.mark.parametrize("rows", [1, ROWS])  # the generic path, then the kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("options", "label", "share"),
+    [
+        # label smoothing 0.5 puts 1/4 of the mass on the logit 2b below: 2b/4 = b/2
+        ({"label_smoothing": 0.5}, 0, 0.25),
+        # a class weight of 1/4 on a label 2b below the maximum: b/2
+        ({"weight": np.array([1.0, 0.25])}, 1, 0.25),
+        ({"sample_weight": "quarter", "reduction": "none"}, 1, 0.25),
+    ],
+)
+def test_a_loss_weighted_below_one_past_the_range_is_representable(
+    rows: int, dtype: Any, options: dict[str, Any], label: int, share: float
+) -> None:
+    """Per item: 0.25 * 2e308 = 5e307 is finite, though 2e308 is not (issue 12 §2)."""
+    x, big = _overflowing_rows(rows, dtype)
+    y = np.full(rows, label, dtype=np.int64)
+    options = dict(options)
+    if options.get("sample_weight") == "quarter":
+        options["sample_weight"] = np.full(rows, 0.25)
+    exact = share * 2 * big  # log(1 + e^{-2b}) = 0 exactly
+    value = losses.softmax_cross_entropy(x, y, **options)
+    if options.get("reduction") == "none":
+        np.testing.assert_allclose(value, exact, rtol=4 * np.finfo(dtype).eps)
+    elif "weight" in options:
+        # the weighted mean divides by the label's weight 1/4: 2b, past the range
+        assert np.isinf(float(value))
+        total = losses.softmax_cross_entropy(x[:1], y[:1], reduction="sum", **options)
+        assert float(total) == pytest.approx(exact, rel=4 * float(np.finfo(dtype).eps))
+    else:
+        assert float(value) == pytest.approx(exact, rel=4 * float(np.finfo(dtype).eps))
+    both = losses.value_and_grad(losses.softmax_cross_entropy)(x, y, **options)
+    np.testing.assert_array_equal(both.value, value)
+    assert np.isfinite(both.grad).all()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_kernels_redo_an_overflowed_row_like_the_generic_path(backend: str) -> None:
+    x, big = _overflowing_rows(ROWS, np.float64)
+    x[::2] = [[1.0, -2.0]]  # ordinary rows in between keep their own values
+    y = np.zeros(ROWS, dtype=np.int64)
+    fast = kernels.softmax_cross_entropy(
+        x, y, label_smoothing=0.5, reduction="none", backend=backend
+    )
+    generic = losses.softmax_cross_entropy(x[:2], y[:2], label_smoothing=0.5, reduction="none")
+    np.testing.assert_allclose(fast[:2], generic, rtol=1e-15)
+    assert fast[1] == pytest.approx(big / 2, rel=1e-15)
+    assert fast[0] == pytest.approx(
+        float(-(np.array([0.75, 0.25]) * (np.array([1.0, -2.0]) - np.logaddexp(1.0, -2.0))).sum()),
+        rel=1e-14,
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_probability_targets_and_focal_losses_past_the_range(dtype: Any) -> None:
+    x, big = _overflowing_rows(1, dtype)
+    half = np.array([[0.5, 0.5]], dtype=dtype)
+    rel = 4 * float(np.finfo(dtype).eps)
+    assert float(losses.softmax_cross_entropy(x, half)) == pytest.approx(big, rel=rel)
+    assert float(losses.softmax_focal_loss(x, half, gamma=0.0)) == pytest.approx(big, rel=rel)
+    smoothed = losses.softmax_focal_loss(x, [0], label_smoothing=0.5)
+    assert float(smoothed) == pytest.approx(big / 2, rel=rel)  # (1 - 0)^2 * 1/4 * 2b
+    grad = losses.value_and_grad(losses.softmax_focal_loss)(x, [0], label_smoothing=0.5).grad
+    np.testing.assert_allclose(grad, [[0.25, -0.25]], atol=1e-7)
+    assert np.isinf(float(losses.softmax_focal_loss(x, [1])))  # 2b itself: past the range
+    z = np.array([big, -big], dtype=dtype)
+    two = np.array([0.0, 1.0], dtype=dtype)
+    assert float(losses.binary_cross_entropy_with_logits(z, two)) == pytest.approx(big, rel=rel)
+    assert float(losses.binary_focal_loss_with_logits(z, two, gamma=0.0)) == pytest.approx(
+        big, rel=rel
+    )
+    # the log-probability itself is past the range: -inf, and no overflow warning
+    assert losses.log_softmax(x)[0, 1] == -np.inf

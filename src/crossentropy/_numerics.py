@@ -151,18 +151,43 @@ def _softmax_parts(xp: Any, xc: Array, axis: int) -> tuple[Array, Array]:
     """
     m = xp.max(xc, axis=axis, keepdims=True)
     if _all_finite(xp, m):
-        z = xc - m  # every exponent <= 0
+        # Every exponent <= 0. An entry more than the dtype's range below the maximum
+        # (-1e308 beside 1e308) gets -inf: its probability underflows to 0 exactly, so
+        # NumPy's overflow warning says nothing wrong and is silenced (see half_log_softmax
+        # for the losses that need such a log-probability in full).
+        with np.errstate(over="ignore"):
+            z = xc - m
         return z, xp.sum(xp.exp(z), axis=axis, keepdims=True)
     finite = xp.isfinite(m)
     m0 = xp.where(finite, m, xp.zeros_like(m))
     # Non-finite max: entries equal to it (the +inf ones, or every entry of an all -inf
     # slice) share the mass; the rest get probability 0. Never evaluates inf - inf.
     limit = xp.where(xc == m, xp.zeros_like(xc), xp.full_like(xc, -math.inf))
-    z = xp.where(finite, xc - m0, limit)
+    with np.errstate(over="ignore"):
+        z = xp.where(finite, xc - m0, limit)
     s = xp.sum(xp.exp(z), axis=axis, keepdims=True)
     # The limit exists only when a single entry carries the mass (s == 1); NaN max: no limit.
     defined = finite | ((s == 1) & ~xp.isnan(m))
     return z, xp.where(defined, s, xp.full_like(s, math.nan))
+
+
+def half_log_softmax(xp: Any, xc: Array, z: Array, s: Array, axis: int) -> Array:
+    r"""Half the log-softmax, :math:`(\log p)/2`, finite wherever ``xc`` is.
+
+    ``z, s`` are :func:`_softmax_parts` of ``xc``. Where ``z`` overflowed to ``-inf``
+    (an entry more than the dtype's range below its slice's maximum) the half is taken
+    before the difference, :math:`x/2 - m/2`, which cannot overflow; elsewhere it is
+    ``z/2``, exact. A loss that weights such an entry by less than one (label smoothing,
+    a probability target: ``0.25 * 2e308 = 5e307``) is then representable as twice a sum
+    of these halves. Only the overflow fallbacks call this.
+    """
+    m = xp.max(xc, axis=axis, keepdims=True)
+    finite = xp.isfinite(m)
+    m0 = xp.where(finite, m, xp.zeros_like(m))
+    overflowed = xp.isinf(z) & xp.isfinite(xc) & finite
+    with np.errstate(over="ignore", invalid="ignore"):
+        half = xp.where(overflowed, xc / 2 - m0 / 2, z / 2)
+    return half - xp.log(s) / 2
 
 
 def log_softmax(x: Array, /, *, axis: int = -1) -> Array:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from crossentropy._agnostic._elementwise import (
     clip_probabilities,
     modulating_factor,
@@ -33,12 +35,13 @@ from crossentropy._agnostic._options import (
 )
 from crossentropy._agnostic._targets import check_class_axis, class_shape, label_one_hot
 from crossentropy._array_api import Array, device, namespace
-from crossentropy._numerics import log_softmax, upcast
+from crossentropy._numerics import _softmax_parts, half_log_softmax, upcast
 from crossentropy._validation import (
     Reduction,
     check_finite,
     check_probabilities,
     check_reduction,
+    surely_none,
 )
 
 __all__ = ["categorical_focal_loss", "softmax_focal_loss"]
@@ -250,9 +253,18 @@ def _softmax_focal(
         reduction=reduction,
     )
     xp = inp.xp
-    log_p = log_softmax(inp.x, axis=inp.axis)
+    z, s = _softmax_parts(xp, inp.x, inp.axis)
+    log_p = z - xp.log(s)
     q = -xp.expm1(log_p)  # 1 - p_c from log p_c: no rounding of p_c near 1 first
     at, mod, per_item = _focal_terms(inp, log_p, q, g)
+    if not surely_none(xp, xp.isinf(per_item)):
+        # As in softmax_cross_entropy: a log-probability past the dtype's range weighted
+        # by less than one (label smoothing, alpha) may give a representable loss; such
+        # items are redone from half log-probabilities (the term is linear in log p).
+        half = half_log_softmax(xp, inp.x, z, s, inp.axis)
+        with np.errstate(over="ignore"):  # beyond the range: inf is the answer
+            redone = 2.0 * _focal_terms(inp, half, q, g)[2]
+        per_item = xp.where(xp.isinf(per_item), redone, per_item)
     grad = None
     if with_grad:
         # With f_c'(p) = alpha_c t_c [gamma q^gamma (log p / q) - q^gamma / p] (derived in

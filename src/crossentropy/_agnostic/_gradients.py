@@ -232,5 +232,6 @@ def _divide(xp: Any, numerator: Array, denominator: Array, *, where_zero: float)
     """
     zero = denominator == 0
     safe = xp.where(zero, xp.ones_like(denominator), denominator)
-    quotient = numerator / safe
+    with np.errstate(over="ignore"):  # a quotient past the range is inf: the answer
+        quotient = numerator / safe
     return xp.where(zero, xp.full_like(quotient, where_zero), quotient)

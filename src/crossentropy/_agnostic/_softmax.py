@@ -7,6 +7,8 @@ function) to recompute rows with non-finite logits exactly, so no call can loop 
 
 from __future__ import annotations
 
+import numpy as np
+
 from crossentropy._agnostic._elementwise import mul0
 from crossentropy._agnostic._gradients import ValueAndGrad, reduce_value_and_grad
 from crossentropy._agnostic._targets import (
@@ -17,8 +19,8 @@ from crossentropy._agnostic._targets import (
     weighted_sum,
 )
 from crossentropy._array_api import Array, namespace
-from crossentropy._numerics import _softmax_parts, upcast
-from crossentropy._validation import Reduction, check_finite, check_reduction
+from crossentropy._numerics import _softmax_parts, half_log_softmax, upcast
+from crossentropy._validation import Reduction, check_finite, check_reduction, surely_none
 
 __all__ = ["generic_softmax_cross_entropy"]
 
@@ -63,6 +65,16 @@ def generic_softmax_cross_entropy(
     total = target_total(xp, t)  # T, keepdims
     spread = xp.squeeze(mul0(xp, total, xp.log(s)), axis=axis)  # an ignored item: 0
     per_item = spread - weighted_sum(xp, t, z)
+    if not surely_none(xp, xp.isinf(per_item)):
+        # An infinite loss from finite logits: a logit more than the dtype's range below
+        # its row's maximum has z = -inf, and a target weight below one on it may still
+        # make the loss representable (label smoothing 0.5 on [1e308, -1e308]: 5e307).
+        # Those rows are redone as twice a sum of half log-probabilities; the rest keep
+        # their value (a where, so Dask and traced arrays stay lazy).
+        half = half_log_softmax(xp, x, z, s, axis)
+        with np.errstate(over="ignore"):  # beyond the range: inf is the answer
+            redone = 2.0 * (0.0 - weighted_sum(xp, t, half))
+        per_item = xp.where(xp.isinf(per_item), redone, per_item)
     grad = None
     if with_grad:
         # Gradient. With t_c the item's target weights (smoothed, class- and

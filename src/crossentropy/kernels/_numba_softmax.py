@@ -111,7 +111,31 @@ def _row_loss(row, big, log_sum, label, hot, spread, weight, weight_total):  # n
         loss += hot * (log_sum - strict_sub(row[label], big))
     if spread != 0.0:
         loss += spread * (weight_total * log_sum - _row_dot(row, weight, big))
+    if loss == np.inf and -np.inf < big < np.inf:
+        return _row_loss_halves(row, big, log_sum, label, hot, spread, weight, weight_total)
     return loss
+
+
+@njit
+def _row_loss_halves(row, big, log_sum, label, hot, spread, weight, weight_total):  # noqa: PLR0917  # pragma: no cover - compiled
+    # The rare row whose loss overflowed although its logits are finite: a logit more
+    # than the dtype's range below M makes x - M = -inf, yet a weight below one on it
+    # can leave the loss representable (label smoothing 0.5 on [1e308, -1e308]: 5e307).
+    # Redone as twice the same sum of halves, x/2 - M/2, which cannot overflow; compiled
+    # without fast-math, so nothing folds the halves back into x - M.
+    half_big = big * 0.5
+    half_log = log_sum * 0.5
+    loss = 0.0
+    if hot != 0.0:
+        loss += hot * (half_log - (row[label] * 0.5 - half_big))
+    if spread != 0.0:
+        acc = 0.0
+        for k in range(row.shape[0]):
+            w = weight[k] if weight.shape[0] else 1.0
+            if w != 0.0:
+                acc += w * (row[k] * 0.5 - half_big)
+        loss += spread * (weight_total * half_log - acc)
+    return 2.0 * loss
 
 
 @njit(parallel=True, cache=True, fastmath=_FAST)

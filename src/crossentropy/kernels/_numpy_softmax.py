@@ -55,7 +55,34 @@ def _rows(x: np.ndarray, plan: RowPlan, lo: int, hi: int) -> tuple[Any, ...]:
                 else relative @ plan.weight.astype(np.float64)
             )
             loss = loss + np.where(spread != 0, spread * (plan.weight_total * log_s - dot), 0.0)
+        if np.isinf(loss).any():
+            _redo_in_halves(block, plan, lo, loss, m64, log_s)
     return loss, lse, e, s
+
+
+def _redo_in_halves(  # noqa: PLR0917
+    block: np.ndarray, plan: RowPlan, lo: int, loss: np.ndarray, m64: Any, log_s: Any
+) -> None:
+    """Redo in place the rows whose loss overflowed although their logits are finite.
+
+    A logit more than the dtype's range below the row maximum makes ``x - M = -inf``, yet a
+    weight below one on it may leave the loss representable (label smoothing 0.5 on
+    ``[1e308, -1e308]``: 5e307): twice the same sum of halves, ``x/2 - M/2``, is.
+    """
+    rows = np.flatnonzero(np.isinf(loss) & np.isfinite(m64) & np.isfinite(log_s))
+    if not rows.size:
+        return
+    x = block[rows].astype(np.float64) / 2 - m64[rows, None] / 2
+    half_log = log_s[rows] / 2
+    lab = plan.labels[lo:][rows]
+    hot = plan.hot[lo:][rows]
+    picked = np.where(lab >= 0, x[np.arange(rows.size), np.maximum(lab, 0)], 0.0)
+    half = np.where(hot != 0, hot * (half_log - picked), 0.0)
+    if plan.spread is not None:
+        spread = plan.spread[lo:][rows]
+        dot = x.sum(axis=1) if plan.weight is None else x @ plan.weight.astype(np.float64)
+        half = half + np.where(spread != 0, spread * (plan.weight_total * half_log - dot), 0.0)
+    loss[rows] = 2.0 * half
 
 
 def forward(x: np.ndarray, plan: RowPlan, loss: np.ndarray, lse: np.ndarray) -> None:
