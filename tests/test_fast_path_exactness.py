@@ -274,3 +274,26 @@ def test_probability_targets_and_focal_losses_past_the_range(dtype: Any) -> None
     )
     # the log-probability itself is past the range: -inf, and no overflow warning
     assert losses.log_softmax(x)[0, 1] == -np.inf
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.array([["a", "b"]]), np.array([[1.0, 2.0]], dtype=object), np.array([[1j, 2.0]])],
+    ids=["str", "object", "complex"],
+)
+@pytest.mark.parametrize(
+    ("loss", "name"),
+    [
+        (losses.softmax_cross_entropy, "logits"),
+        (losses.categorical_cross_entropy, "probs"),
+        (losses.softmax_focal_loss, "logits"),
+    ],
+)
+def test_non_numeric_arrays_are_a_type_error_naming_the_argument(
+    bad: np.ndarray, loss: Any, name: str
+) -> None:
+    """Not numpy's raw "ufunc 'isnan' not supported" (issue 12 §3)."""
+    with pytest.raises(TypeError, match=rf"^{name}: expected an array of real numbers, got dtype"):
+        loss(bad, [0])
+    with pytest.raises(TypeError, match=r"^target: expected"):
+        loss(np.array([[0.0, 1.0]]), np.array(["0"]))

@@ -475,10 +475,12 @@ def test_shape_and_argument_errors() -> None:
         entropy(GOOD, tol=-1e-3)
     with pytest.raises(TypeError, match="tol must be None or a finite number >= 0"):
         entropy(GOOD, tol="1e-3")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="complex input is not supported"):
+    with pytest.raises(TypeError, match="p: expected an array of real numbers, got dtype complex"):
         entropy(np.array([0.5 + 0j, 0.5]))
-    with pytest.raises(TypeError, match="expected numeric array-like data"):
+    with pytest.raises(TypeError, match="p: expected numeric array-like data"):
         entropy(["a", "b"])
+    with pytest.raises(TypeError, match="q: expected an array of real numbers, got dtype <U3"):
+        kl_divergence(GOOD, np.array(["0.5", "0.5"]))
 
 
 # --- properties ------------------------------------------------------------------------

@@ -32,8 +32,24 @@ def _is_array(value: object) -> bool:
     return bool(array_api_compat.is_array_api_obj(value))
 
 
-def namespace(*values: object) -> tuple[Any, tuple[Array, ...]]:
+_NUMERIC_KINDS = "biuf"  # bool, integers, real floats (NumPy dtype kinds)
+
+
+def _non_numeric(value: object) -> str | None:
+    """The dtype of a NumPy array that holds no real numbers (strings, objects, ...)."""
+    if isinstance(value, np.ndarray | np.generic) and value.dtype.kind not in _NUMERIC_KINDS:
+        return str(value.dtype)
+    return None
+
+
+def namespace(
+    *values: object, names: tuple[str, ...] | None = None
+) -> tuple[Any, tuple[Array, ...]]:
     """Return the array namespace shared by ``values`` and the values as arrays of it.
+
+    ``names`` (the arguments' names, in order) word the ``TypeError`` for data that is not
+    numeric (a string, object or date array, a list holding one); without them the
+    argument is named by its position.
 
     Python scalars, lists and tuples become NumPy arrays (``float64`` for non-integer
     data, ``int64`` for integers) unless another argument is an array of a different
@@ -49,13 +65,21 @@ def namespace(*values: object) -> tuple[Any, tuple[Array, ...]]:
         xp = array_api_compat.array_namespace(np.empty(0))
         device = None
     out: list[Array] = []
-    for value in values:
+    for position, value in enumerate(values):
+        name = names[position] if names else f"argument {position + 1}"
         if value is None or _is_array(value):
+            bad = _non_numeric(value)
+            if bad is not None:
+                msg = f"{name}: expected an array of real numbers, got dtype {bad}"
+                raise TypeError(msg)
             out.append(value)
             continue
         as_numpy = np.asarray(value)
-        if as_numpy.dtype == object or as_numpy.dtype.kind in "USV":
-            msg = f"expected numeric array-like data, got {type(value).__name__} {value!r:.80}"
+        if as_numpy.dtype.kind not in _NUMERIC_KINDS:
+            msg = (
+                f"{name}: expected numeric array-like data, "
+                f"got {type(value).__name__} {value!r:.80}"
+            )
             raise TypeError(msg)
         if as_numpy.dtype.kind == "b":
             out.append(xp.asarray(as_numpy.tolist(), dtype=xp.bool, device=device))

@@ -107,7 +107,7 @@ def logsumexp(x: Array, /, *, axis: int = -1, keepdims: bool = False) -> Array:
     >>> float(logsumexp(np.array([1000.0, 1000.0])))  # 1000 + ln 2, no overflow
     1000.6931471805599
     """
-    xp, (x,) = namespace(x)
+    xp, (x,) = namespace(x, names=("x",))
     axis = check_axis(axis, x.ndim)
     xc = upcast(xp, x)
     if xc.shape[axis] == 0:
@@ -207,7 +207,7 @@ def log_softmax(x: Array, /, *, axis: int = -1) -> Array:
     >>> log_softmax(np.array([0.0, 0.0])).round(6).tolist()
     [-0.693147, -0.693147]
     """
-    xp, (x,) = namespace(x)
+    xp, (x,) = namespace(x, names=("x",))
     axis = check_axis(axis, x.ndim)
     xc = upcast(xp, x)
     if xc.shape[axis] == 0:
@@ -230,7 +230,7 @@ def softmax(x: Array, /, *, axis: int = -1) -> Array:
     >>> softmax(np.array([1e4, 0.0])).tolist()  # no overflow for huge logits
     [1.0, 0.0]
     """
-    xp, (x,) = namespace(x)
+    xp, (x,) = namespace(x, names=("x",))
     axis = check_axis(axis, x.ndim)
     xc = upcast(xp, x)
     if xc.shape[axis] == 0:
@@ -256,7 +256,7 @@ def sigmoid(x: Array, /) -> Array:
     >>> sigmoid(np.array([-800.0, 0.0, 800.0])).tolist()
     [0.0, 0.5, 1.0]
     """
-    xp, (x,) = namespace(x)
+    xp, (x,) = namespace(x, names=("x",))
     xc = upcast(xp, x)
     # exp(-|x|) written with where, not abs: autograd's d|x|/dx = 0 at x = 0 would give
     # sigmoid'(0) = 0 instead of 1/4.
@@ -278,7 +278,7 @@ def log_sigmoid(x: Array, /) -> Array:
     >>> log_sigmoid(np.array([-1000.0, 0.0])).round(6).tolist()
     [-1000.0, -0.693147]
     """
-    xp, (x,) = namespace(x)
+    xp, (x,) = namespace(x, names=("x",))
     xc = upcast(xp, x)
     # min(x, 0) and -|x| written with where so that autograd takes one side at x = 0
     # (abs and minimum have kinks there); the values are the same.

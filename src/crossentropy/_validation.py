@@ -168,7 +168,14 @@ def check_same_shape(name_a: str, a: Array, name_b: str, b: Array) -> None:
 
 
 def check_finite(xp: Any, name: str, x: Array, *, allow_inf: bool = False) -> None:
-    """Raise ``ValueError`` naming the first NaN (or infinite) entry of ``x``."""
+    """Raise ``ValueError`` naming the first NaN (or infinite) entry of ``x``.
+
+    A non-numeric array (strings, objects, complex, dates) is a ``TypeError`` naming
+    ``name`` and its dtype, before any arithmetic can fail on it with a message of its own.
+    """
+    if not xp.isdtype(x.dtype, ("real floating", "integral", "bool")):
+        msg = f"{name}: expected an array of real numbers, got dtype {x.dtype}"
+        raise TypeError(msg)
     if is_lazy(x):
         return
     bad = xp.isnan(x) if allow_inf else ~xp.isfinite(x)

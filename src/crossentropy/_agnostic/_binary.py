@@ -66,7 +66,14 @@ def prepare_binary(
     """Validate and upcast the arguments shared by every elementwise binary loss."""
     red = check_reduction(reduction)
     smoothing = check_label_smoothing(label_smoothing)
-    xp, (x, t, w, sw, pw) = namespace(values, target, weight, sample_weight, pos_weight)
+    xp, (x, t, w, sw, pw) = namespace(
+        values,
+        target,
+        weight,
+        sample_weight,
+        pos_weight,
+        names=(input_name, "target", "weight", "sample_weight", "pos_weight"),
+    )
     check_same_shape(input_name, x, "target", t)
     shape = tuple(x.shape)
     xc = upcast(xp, x)  # half precision computes in float32

@@ -54,7 +54,9 @@ def generic_categorical_cross_entropy(
     reduction = check_reduction(reduction)
     eps = check_clip(clip)
     tol = check_tol(tol)
-    xp, (probs, target, weight, sample_weight) = namespace(probs, target, weight, sample_weight)
+    xp, (probs, target, weight, sample_weight) = namespace(
+        probs, target, weight, sample_weight, names=("probs", "target", "weight", "sample_weight")
+    )
     axis = check_class_axis("probs", probs, axis)
     p = upcast(xp, probs)  # half precision computes in float32
     if tol is None and xp.isdtype(probs.dtype, "real floating"):

@@ -74,7 +74,13 @@ def _prepare(
     smoothing = check_label_smoothing(label_smoothing)
     alpha_is_scalar = alpha is None or isinstance(alpha, (int, float))
     alpha_array = None if alpha_is_scalar else alpha
-    xp, (x, t, sw, a) = namespace(values, target, sample_weight, alpha_array)
+    xp, (x, t, sw, a) = namespace(
+        values,
+        target,
+        sample_weight,
+        alpha_array,
+        names=(input_name, "target", "sample_weight", "alpha"),
+    )
     ax = check_class_axis(input_name, x, axis)
     num_classes = int(x.shape[ax])
     item_shape = tuple(n for d, n in enumerate(x.shape) if d != ax)

@@ -42,7 +42,9 @@ def generic_softmax_cross_entropy(
     The semantics and arguments of :func:`crossentropy.losses.softmax_cross_entropy`.
     """
     reduction = check_reduction(reduction)
-    xp, (logits, target, weight, sample_weight) = namespace(logits, target, weight, sample_weight)
+    xp, (logits, target, weight, sample_weight) = namespace(
+        logits, target, weight, sample_weight, names=("logits", "target", "weight", "sample_weight")
+    )
     axis = check_class_axis("logits", logits, axis)
     check_finite(xp, "logits", logits, allow_inf=True)  # +-inf are limits; NaN is an error
     x = upcast(xp, logits)  # half precision computes in float32

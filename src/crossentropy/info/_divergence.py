@@ -119,7 +119,7 @@ def kl_divergence(
     array(inf)
     """
     ln_base = log_base(base)
-    xp, arrays = namespace(p, q)
+    xp, arrays = namespace(p, q, names=("p", "q"))
     (x, y), ax, out_dtype = prepare(
         xp, ("p", "q"), arrays, axis=axis, normalize=normalize, tol=tol, log_input=log_input
     )
@@ -215,7 +215,7 @@ def js_divergence(
     True
     """
     ln_base = log_base(base)
-    xp, arrays = namespace(p, q)
+    xp, arrays = namespace(p, q, names=("p", "q"))
     (x, y), ax, out_dtype = prepare(
         xp, ("p", "q"), arrays, axis=axis, normalize=normalize, tol=tol, log_input=log_input
     )
@@ -290,7 +290,7 @@ def js_distance(
     True
     """
     ln_base = log_base(base)
-    xp, arrays = namespace(p, q)
+    xp, arrays = namespace(p, q, names=("p", "q"))
     (x, y), ax, out_dtype = prepare(
         xp, ("p", "q"), arrays, axis=axis, normalize=normalize, tol=tol, log_input=log_input
     )

@@ -35,7 +35,7 @@ _TABLE_AXES = (-2, -1)
 def _prepare_joint(joint: Array, *, normalize: bool, tol: float | None) -> tuple[Any, Array, Any]:
     """Check (or normalise) a batch of joint tables; return ``xp``, the tables, out dtype."""
     tol = check_tol(tol)
-    xp, (x,) = namespace(joint)
+    xp, (x,) = namespace(joint, names=("joint",))
     if x.ndim < 2:
         msg = (
             f"joint must have at least 2 dimensions (rows for X, columns for Y), got "

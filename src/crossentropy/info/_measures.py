@@ -98,7 +98,7 @@ def information(p: Array, /, *, base: Base = "nats", log_input: bool = False) ->
     array([ 1.,  0., inf])
     """
     ln_base = log_base(base)
-    xp, (x,) = namespace(p)
+    xp, (x,) = namespace(p, names=("p",))
     out_dtype = output_dtype(xp, (x,))
     dtype = compute_dtype(xp, out_dtype)
     xc = x if x.dtype == dtype else xp.astype(x, dtype)
@@ -202,7 +202,7 @@ def entropy(
     0.5623
     """
     ln_base = log_base(base)
-    xp, arrays = namespace(p)
+    xp, arrays = namespace(p, names=("p",))
     (x,), ax, out_dtype = prepare(
         xp, ("p",), arrays, axis=axis, normalize=normalize, tol=tol, log_input=log_input
     )
@@ -300,7 +300,7 @@ def cross_entropy(
     True
     """
     ln_base = log_base(base)
-    xp, arrays = namespace(p, q)
+    xp, arrays = namespace(p, q, names=("p", "q"))
     (x, y), ax, out_dtype = prepare(
         xp, ("p", "q"), arrays, axis=axis, normalize=normalize, tol=tol, log_input=log_input
     )
@@ -377,7 +377,7 @@ def perplexity(
     >>> print(perplexity(np.array([0.0, 1.0, 0.0]), np.array([0.4, 0.4, 0.2])))  # 1 / 0.4
     2.5
     """
-    xp, arrays = namespace(p, q) if q is not None else namespace(p)
+    xp, arrays = namespace(p, q, names=("p", "q")) if q is not None else namespace(p, names=("p",))
     names = ("p", "q") if q is not None else ("p",)
     prepared, ax, out_dtype = prepare(
         xp, names, arrays, axis=axis, normalize=normalize, tol=tol, log_input=log_input
