@@ -297,3 +297,23 @@ def test_non_numeric_arrays_are_a_type_error_naming_the_argument(
         loss(bad, [0])
     with pytest.raises(TypeError, match=r"^target: expected"):
         loss(np.array([[0.0, 1.0]]), np.array(["0"]))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("nan_at", [0, 1024])
+def test_a_nan_among_minus_inf_before_a_finite_block_is_refused(
+    backend: str, dtype: Any, nan_at: int
+) -> None:
+    # found by tests/test_fuzz_losses.py: the numba kernel's block maximum (maxnum) passes
+    # NaN over, and a block whose logits are all -inf was skipped without its sum, so the
+    # NaN vanished when a later block (C > 2048) was finite: loss nan or inf, no error
+    x = np.full((2, 2049), -np.inf, dtype=dtype)
+    x[:, -1] = 0.0
+    x[1, nan_at] = np.nan
+    labels = np.array([2048, 0])
+    for function in (kernels.softmax_cross_entropy, kernels.softmax_cross_entropy_with_grad):
+        with pytest.raises(ValueError, match="NaN"):
+            function(x, labels, backend=backend)
+    with pytest.raises(ValueError, match="NaN"):
+        losses.softmax_cross_entropy(np.tile(x, (16, 1)), np.tile(labels, 16))

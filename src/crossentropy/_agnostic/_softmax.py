@@ -65,8 +65,11 @@ def generic_softmax_cross_entropy(
     # a sum of two non-negative terms (no cancellation) that never forms log p in full.
     z, s = _softmax_parts(xp, x, axis)
     total = target_total(xp, t)  # T, keepdims
-    spread = xp.squeeze(mul0(xp, total, xp.log(s)), axis=axis)  # an ignored item: 0
-    per_item = spread - weighted_sum(xp, t, z)
+    # A weighted loss past the dtype's range is inf, the answer (1.5 * 3e38 in float32);
+    # NumPy's overflow warning for it says nothing wrong and is silenced.
+    with np.errstate(over="ignore"):
+        spread = xp.squeeze(mul0(xp, total, xp.log(s)), axis=axis)  # an ignored item: 0
+        per_item = spread - weighted_sum(xp, t, z)
     if not surely_none(xp, xp.isinf(per_item)):
         # An infinite loss from finite logits: a logit more than the dtype's range below
         # its row's maximum has z = -inf, and a target weight below one on it may still
@@ -86,8 +89,11 @@ def generic_softmax_cross_entropy(
         # It sums to zero over the classes (shift invariance), for any t. The reduction
         # is linear in the per-item losses with constant weights: "sum"/"none" leave it
         # as is, "mean" divides it by the sum of the item weights.
+        # An item of total weight 0 (ignored, or a zero weight) does not depend on its
+        # logits: gradient 0, even where its softmax has no limit (mul0: 0 * NaN = 0),
+        # as its loss is 0.
         p = xp.exp(z) / s
-        grad = minus_target(xp, p * total, t)
+        grad = minus_target(xp, mul0(xp, total, p), t)
     return reduce_value_and_grad(
         xp, logits, per_item, grad, reduction=reduction, item_weight=t.item_weight
     )

@@ -79,8 +79,11 @@ def _row_max_sum(row):  # pragma: no cover - compiled
             big = bm
         elif not bm <= big:  # NaN: no comparison holds; let it reach the sum
             big = bm
-        if big == -np.inf:
-            continue  # every logit so far is -inf: they contribute exactly 0
+        if big == -np.inf:  # every logit so far is -inf (they add exactly 0) or NaN:
+            for k in range(blk.shape[0]):  # maxnum passes NaN over; the sum must see it
+                if blk[k] != blk[k]:
+                    total = np.nan
+            continue
         total += _block_sumexp(blk, big)
     return big, total
 
@@ -93,8 +96,8 @@ def _row_dot(row, weight, shift):  # pragma: no cover - compiled
         for k in range(row.shape[0]):
             acc += strict_sub(row[k], shift)
     else:
-        for k in range(row.shape[0]):
-            acc += weight[k] * strict_sub(row[k], shift)
+        for k in range(row.shape[0]):  # a class of weight 0 adds 0, even at x = -inf
+            acc += 0.0 if weight[k] == 0.0 else weight[k] * strict_sub(row[k], shift)
     return acc
 
 
@@ -208,7 +211,9 @@ def _forward_backward(  # noqa: PLR0917
             _grad_row(row, out, big, scale * total / sum_exp)
         _subtract_smoothing(out, scale * s, weight)
         if labels[i] >= 0 and hot[i] != 0.0:
-            out[labels[i]] -= scale * hot[i]
+            # rounded to the output dtype first, as the target of the generic path: with one
+            # class (or p = 1) the two roundings cancel exactly and the gradient is 0
+            out[labels[i]] -= as_element(out, scale * hot[i])
 
 
 _EMPTY = np.empty(0)

@@ -49,15 +49,23 @@ def _rows(x: np.ndarray, plan: RowPlan, lo: int, hi: int) -> tuple[Any, ...]:
         if plan.spread is not None:
             spread = plan.spread[lo:hi]
             relative = block.astype(np.float64) - m64[:, None]
-            dot = (
-                np.sum(relative, axis=1)
-                if plan.weight is None
-                else relative @ plan.weight.astype(np.float64)
-            )
+            dot = _dot(relative, plan.weight)
             loss = loss + np.where(spread != 0, spread * (plan.weight_total * log_s - dot), 0.0)
         if np.isinf(loss).any():
             _redo_in_halves(block, plan, lo, loss, m64, log_s)
     return loss, lse, e, s
+
+
+def _dot(relative: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """Each row's ``sum_c w_c v_c``, with ``0 * -inf = 0`` for a class of weight 0."""
+    if weight is None:
+        total: np.ndarray = np.sum(relative, axis=1)
+        return total
+    w = weight.astype(np.float64)
+    if (w == 0).any():
+        relative = np.where(w == 0, 0.0, relative)
+    dot: np.ndarray = relative @ w
+    return dot
 
 
 def _redo_in_halves(  # noqa: PLR0917
@@ -80,7 +88,7 @@ def _redo_in_halves(  # noqa: PLR0917
     half = np.where(hot != 0, hot * (half_log - picked), 0.0)
     if plan.spread is not None:
         spread = plan.spread[lo:][rows]
-        dot = x.sum(axis=1) if plan.weight is None else x @ plan.weight.astype(np.float64)
+        dot = _dot(x, plan.weight)
         half = half + np.where(spread != 0, spread * (plan.weight_total * half_log - dot), 0.0)
     loss[rows] = 2.0 * half
 

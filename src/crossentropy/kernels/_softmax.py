@@ -290,7 +290,9 @@ def _patch_nonfinite(  # noqa: PLR0917
     )
     loss[rows] = result.value
     if grad is not None:
-        grad[rows] = (result.grad * scale).astype(grad.dtype)
+        # scale 0 (a mean over no weight): gradient 0 even where a row's softmax has no
+        # limit, as on the generic path (0 * nan would be nan)
+        grad[rows] = 0.0 if scale == 0.0 else (result.grad * scale).astype(grad.dtype)
     with np.errstate(invalid="ignore", over="ignore"):
         m = np.max(sub, axis=1)
         lse[rows] = np.where(np.isfinite(m), m + np.log(np.sum(np.exp(sub - m[:, None]), 1)), m)
