@@ -18,16 +18,18 @@ from crossentropy.scoring._read import (
     Source,
     count_rows,
     expand_sources,
+    locate_rows,
     partitions,
     read_batches,
     read_partition,
     resolve_dataset_columns,
 )
 from crossentropy.scoring._stats._accumulator import ScoreAccumulator
+from crossentropy.scoring._types import InvalidRowError
 
 if TYPE_CHECKING:
     from crossentropy.scoring._columns import ColumnSpec, ResolvedColumns
-    from crossentropy.scoring._types import ScoreResult
+    from crossentropy.scoring._types import InvalidRow, ScoreResult
 
 __all__ = ["DatasetPlan", "default_batch_rows", "plan_dataset", "score_dataset"]
 
@@ -119,22 +121,54 @@ def score_dataset(
     if batch_rows is None:
         batch_rows = default_batch_rows(plan.columns.n_classes)
     empty = ScoreAccumulator(plan.columns.classes, **options)
-    if client is None:
-        accumulator = empty
-        for source in plan.sources:
-            for batch in read_batches(source, plan.columns, batch_rows=batch_rows):
-                accumulator = accumulator.update_batch(batch)
-                if progress is not None:
-                    progress(len(batch.rows) + len(batch.invalid), batch.source)
-    else:
-        accumulator = _score_on_dask(client, plan, empty, batch_rows, progress)
+    try:
+        if client is None:
+            accumulator = empty
+            for source in plan.sources:
+                for batch in read_batches(source, plan.columns, batch_rows=batch_rows):
+                    accumulator = accumulator.update_batch(batch)
+                    if progress is not None:
+                        progress(len(batch.rows) + len(batch.invalid), batch.source)
+        else:
+            accumulator = _score_on_dask(client, plan, empty, batch_rows, progress)
+    except InvalidRowError as exc:  # name the row as an editor finds it: its line
+        row = _named_column(exc.row, plan.columns)
+        raise exc.located(locate_rows(plan.sources, [row])[0]) from None
     result = accumulator.result(level=level)
     described = {**result.options, "columns": plan.columns.description}
+    named = [_named_column(row, plan.columns) for row in result.invalid.examples]
+    examples = tuple(locate_rows(plan.sources, named))
     return dataclasses.replace(
         result,
         sources=tuple(source.path for source in plan.sources),
         options=described,
+        invalid=dataclasses.replace(result.invalid, examples=examples),
     )
+
+
+#: The reasons the accumulator gives with the 0-based score position as the column.
+_SCORE_REASONS = frozenset({"nan", "infinite", "negative probability", "probability > 1"})
+
+
+def _named_column(row: InvalidRow, columns: ResolvedColumns) -> InvalidRow:
+    """``row`` with its score column named as in the file (``p_b``, not ``1``).
+
+    The accumulator knows a bad score by its position in the row; a file's reader knows
+    the column's name: ``p_b`` for one column per class, ``scores[:, 1]`` for an
+    ``.npz`` matrix, the single score column for the binary kinds.
+    """
+    if row.reason not in _SCORE_REASONS:
+        return row
+    scores = columns.scores
+    if not row.column:
+        name = scores[0] if len(scores) == 1 else ""
+    elif not row.column.isdigit():
+        return row
+    elif len(scores) > 1:
+        name = scores[int(row.column)]
+    else:
+        name = f"{scores[0]}[:, {row.column}]"
+    return dataclasses.replace(row, column=name)
 
 
 def default_batch_rows(n_classes: int) -> int:

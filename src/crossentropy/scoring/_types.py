@@ -20,6 +20,7 @@ __all__ = [
     "Interval",
     "InvalidPolicy",
     "InvalidRow",
+    "InvalidRowError",
     "InvalidSummary",
     "ScoreKind",
     "ScoreResult",
@@ -77,20 +78,57 @@ class Batch:
 
 @dataclass(frozen=True, order=True)
 class InvalidRow:
-    """A row that could not be scored as given: where it is and why."""
+    """A row that could not be scored as given: where it is and why.
+
+    ``row`` is the 0-based data-row number within ``source`` (a CSV header is not a data
+    row). When the row comes from a file, the dataset reader fills ``location`` with how
+    an editor or a data tool finds it, and ``line`` for text files: ``"data row 39
+    (line 41)"`` for CSV/TSV (the 1-based line where the row starts, counting the
+    header, blank lines and quoted newlines; standard input, read once, gives
+    ``"data row 39"`` only), ``"row 39 (counting from 0)"`` for Parquet, Arrow and
+    NumPy files (the index ``table.slice(39, 1)`` or ``array[39]`` takes). Both are
+    left out of comparisons and sorting.
+    """
 
     source: str
     row: int
     column: str  # the column's name (or position as a string); "" for the whole row
     reason: str  # a short stable key such as "nan", "negative probability", "sum != 1"
     detail: str = ""  # the offending value or text, shortened
+    line: int | None = field(default=None, compare=False)  # text files: 1-based line
+    location: str = field(default="", compare=False)  # "data row 39 (line 41)"; "": row N
 
     def describe(self) -> str:
-        """One line for an error message: ``file.csv, row 17, column p_cat: nan (...)``."""
-        where = f"{self.source}, row {self.row}"
+        """One line for an error message: ``file.csv, row 17, column p_cat: nan (...)``.
+
+        With a ``location``: ``file.csv, data row 17 (line 19), column p_cat: ...``.
+        """
+        where = f"{self.source}, {self.location or f'row {self.row}'}"
         if self.column:
             where += f", column {self.column}"
         return f"{where}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
+
+class InvalidRowError(ValueError):
+    """``on_invalid="error"`` met an invalid row: the ValueError that names it.
+
+    ``row`` is the :class:`InvalidRow`; :meth:`located` gives the same error for the
+    row with its place in the file filled in (what the dataset reader does).
+    """
+
+    def __init__(self, row: InvalidRow) -> None:
+        super().__init__(
+            f"cannot score {row.describe()}; pass on_invalid='skip' to leave invalid rows "
+            "out (counted) or on_invalid='clip' to repair what can be repaired"
+        )
+        self.row = row
+
+    def __reduce__(self) -> tuple[type[InvalidRowError], tuple[InvalidRow]]:
+        return (InvalidRowError, (self.row,))  # crosses processes (Dask) with its row
+
+    def located(self, row: InvalidRow) -> InvalidRowError:
+        """The error for ``row`` (this one's row, located)."""
+        return InvalidRowError(row)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,11 @@ import numpy as np
 from crossentropy.method.problems._base import file_error
 from crossentropy.method.problems._data import data_path, shipped_names
 from crossentropy.method.problems._tsp import TravellingSalesman
-from crossentropy.method.problems._tsplib_distances import COORDINATE_TYPES, tsplib_distances
+from crossentropy.method.problems._tsplib_distances import (
+    COORDINATE_TYPES,
+    tsplib_distances,
+    tsplib_float_distances,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COORDINATE_TYPES",
     "MATRIX_FORMATS",
+    "MAX_DIMENSION",
     "load_tsplib",
     "read_tsplib",
     "read_tsplib_tour",
@@ -58,6 +63,9 @@ _SECTIONS = (
     "TOUR_SECTION",
     "FIXED_EDGES_SECTION",
 )
+#: The most nodes a file may declare: its n x n distance matrix (800 MB of int64 at
+#: 10000) must fit in memory, as for ``crossentropy cem tsp --random``.
+MAX_DIMENSION = 10_000
 _SPEC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
 
 
@@ -136,9 +144,21 @@ def _required(path: str | os.PathLike[str], parsed: _Parsed, key: str) -> tuple[
 
 def _dimension(path: str | os.PathLike[str], parsed: _Parsed, minimum: int) -> int:
     value, line = _required(path, parsed, "DIMENSION")
-    n = _integer(path, value, line, "DIMENSION")
+    try:
+        n = int(value)
+    except ValueError:
+        raise file_error(
+            path, line, f"expected an integer for DIMENSION (the number of nodes), got {value!r}"
+        ) from None
     if n < minimum:
         raise file_error(path, line, f"DIMENSION must be at least {minimum}, got {n}")
+    if n > MAX_DIMENSION:
+        raise file_error(
+            path,
+            line,
+            f"DIMENSION must be at most {MAX_DIMENSION} (the n x n distance matrix must fit "
+            f"in memory), got {n}",
+        )
     return n
 
 
@@ -213,21 +233,68 @@ def _explicit(path: str | os.PathLike[str], parsed: _Parsed, n: int, asymmetric:
     if "EDGE_WEIGHT_SECTION" not in parsed.sections:
         raise file_error(path, None, "EDGE_WEIGHT_SECTION is missing")
     tokens = parsed.sections["EDGE_WEIGHT_SECTION"]
-    rows, cols = _matrix_positions(matrix_format, n)
-    if len(tokens) != rows.size:
+    full = "FULL" in matrix_format
+    diagonal = "DIAG" in matrix_format
+    expected = n * n if full else n * (n + 1) // 2 if diagonal else n * (n - 1) // 2
+    if len(tokens) != expected:
         raise file_error(
             path,
             parsed.section_lines["EDGE_WEIGHT_SECTION"],
             f"EDGE_WEIGHT_SECTION in {matrix_format} for DIMENSION {n} must hold "
-            f"{rows.size} numbers, found {len(tokens)}",
+            f"{expected} numbers, found {len(tokens)}",
         )
+    rows, cols = _matrix_positions(matrix_format, n)
     values = np.array([_number(path, t, ln, "an edge weight") for t, ln in tokens])
     integral = bool(np.all(values == np.round(values)))
+    limit = _largest_distance(n, integral=integral)
+    if values.size and not np.max(np.abs(values)) <= limit:
+        k = int(np.argmax(np.abs(values) > limit))
+        token, token_line = tokens[k]
+        raise file_error(
+            path,
+            token_line,
+            f"the edge weight {token} between nodes {rows[k] + 1} and {cols[k] + 1} "
+            f"overflows: a tour of {n} such distances must stay below "
+            f"{'2**63 (int64)' if integral else 'the largest float64'}; at most {limit:.4g} each",
+        )
     matrix = np.zeros((n, n), dtype=np.int64 if integral else np.float64)
     matrix[rows, cols] = values
     if matrix_format != "FULL_MATRIX":
         matrix[cols, rows] = values
     return matrix
+
+
+def _size_text(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else "beyond the float64 range"
+
+
+def _largest_distance(n: int, *, integral: bool) -> float:
+    """The largest distance with which every tour of ``n`` cities has a representable length."""
+    return float((2**63 - 1) // n) if integral else float(np.finfo(np.float64).max) / n
+
+
+def _coordinate_distances(
+    path: str | os.PathLike[str], parsed: _Parsed, coordinates: NDArray, weight_type: str
+) -> NDArray:
+    """TSPLIB's distances; one that overflows names its node pair and their lines."""
+    n = coordinates.shape[0]
+    exact = tsplib_float_distances(coordinates, weight_type)
+    limit = _largest_distance(n, integral=True)
+    bad = ~(exact <= limit)
+    if bad.any():
+        i, j = (int(k) for k in np.argwhere(bad)[0])
+        tokens = parsed.sections["NODE_COORD_SECTION"]
+        width = coordinates.shape[1] + 1
+        line_of = {int(tokens[k * width][0]): tokens[k * width][1] for k in range(n)}
+        raise file_error(
+            path,
+            line_of.get(i + 1),
+            f"the distance between node {i + 1} and node {j + 1} (line {line_of.get(j + 1)}) "
+            f"overflows: it is {_size_text(float(exact[i, j]))}, and a tour of {n} such "
+            f"distances must stay below 2**63 (int64), at most {limit:.4g} each; "
+            "scale the coordinates down",
+        )
+    return exact.astype(np.int64)
 
 
 def read_tsplib(path: str | os.PathLike[str]) -> TravellingSalesman:
@@ -253,7 +320,9 @@ def read_tsplib(path: str | os.PathLike[str]) -> TravellingSalesman:
         DIMENSION or EDGE_WEIGHT_TYPE, a TYPE other than TSP/ATSP, an edge-weight type
         or matrix format not listed in :data:`COORDINATE_TYPES` / :data:`MATRIX_FORMATS`,
         the wrong number of entries in a section, a node given twice or out of range,
-        or a token that is not a number.
+        a token that is not a number, a DIMENSION that is not a whole number or above
+        :data:`MAX_DIMENSION`, or a distance so large that a tour's length would
+        overflow (int64 for TSPLIB's integer distances; the node pair is named).
 
     Notes
     -----
@@ -293,7 +362,7 @@ def read_tsplib(path: str | os.PathLike[str]) -> TravellingSalesman:
         coordinates = _coordinates(
             path, parsed, n, COORDINATE_TYPES[weight_type], geo=weight_type == "GEO"
         )
-        distances = tsplib_distances(coordinates, weight_type)
+        distances = _coordinate_distances(path, parsed, coordinates, weight_type)
     else:
         choices = ", ".join(("EXPLICIT", *COORDINATE_TYPES))
         raise file_error(

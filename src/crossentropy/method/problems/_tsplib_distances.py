@@ -9,7 +9,7 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["COORDINATE_TYPES", "tsplib_distances"]
+__all__ = ["COORDINATE_TYPES", "tsplib_distances", "tsplib_float_distances"]
 
 #: Edge-weight types computed from node coordinates, with their coordinate dimension.
 COORDINATE_TYPES: dict[str, int] = {
@@ -28,9 +28,9 @@ _PI = 3.141592
 _EARTH_RADIUS = 6378.388
 
 
-def _nint(x: NDArray[np.float64]) -> NDArray[np.int64]:
+def _nint(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """TSPLIB's nint: ``(int) (x + 0.5)``, i.e. round half up for the non-negative ``x``."""
-    return np.floor(x + 0.5).astype(np.int64)
+    return np.floor(x + 0.5)
 
 
 def _geo_radians(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -76,18 +76,45 @@ def tsplib_distances(coordinates: NDArray[np.float64], edge_weight_type: str) ->
       the published optima of burma14 (3323) and ulysses16 (6859), which the tests
       check by Held-Karp.
 
+    Raises
+    ------
+    ValueError
+        An unknown type, or two nodes so far apart that their distance overflows int64
+        (naming the 0-based pair; :func:`read_tsplib` names the nodes and lines).
+
     References
     ----------
     .. [1] G. Reinelt, "TSPLIB - A Traveling Salesman Problem Library", ORSA Journal
        on Computing 3 (1991), 376-384; and "TSPLIB 95" (documentation and FAQ),
        Universität Heidelberg.
     """
+    dist = tsplib_float_distances(coordinates, edge_weight_type)
+    fits = dist < 2.0**63
+    if not fits.all():
+        i, j = (int(k) for k in np.argwhere(~fits)[0])
+        msg = (
+            f"the distance between nodes {i} and {j} (0-based) overflows int64: "
+            f"{dist[i, j]:.4g}; scale the coordinates down"
+        )
+        raise ValueError(msg)
+    return dist.astype(np.int64)
+
+
+def tsplib_float_distances(
+    coordinates: NDArray[np.float64], edge_weight_type: str
+) -> NDArray[np.float64]:
+    """:func:`tsplib_distances` before the cast to int64 (integral floats, inf on overflow)."""
     kind = edge_weight_type.upper()
     if kind not in COORDINATE_TYPES:
         choices = ", ".join(COORDINATE_TYPES)
         msg = f"edge_weight_type must be one of {choices}, got {edge_weight_type!r}"
         raise ValueError(msg)
     p = np.asarray(coordinates, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # too far apart: inf, refused above
+        return _distances(p, kind)
+
+
+def _distances(p: NDArray[np.float64], kind: str) -> NDArray[np.float64]:
     if kind == "GEO":
         lat, lon = _geo_radians(p[:, 0]), _geo_radians(p[:, 1])
         q1 = np.cos(lon[:, None] - lon[None, :])
@@ -95,7 +122,7 @@ def tsplib_distances(coordinates: NDArray[np.float64], edge_weight_type: str) ->
         q3 = np.cos(lat[:, None] + lat[None, :])
         # rounding can push the cosine a hair past 1 for coincident cities: arccos needs <= 1
         cosine = np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0)
-        dist = np.floor(_EARTH_RADIUS * np.arccos(cosine) + 1.0).astype(np.int64)
+        dist = np.floor(_EARTH_RADIUS * np.arccos(cosine) + 1.0)
     else:
         delta = p[:, None, :] - p[None, :, :]
         if kind.startswith("MAN"):
@@ -107,8 +134,8 @@ def tsplib_distances(coordinates: NDArray[np.float64], edge_weight_type: str) ->
             t = _nint(r)
             dist = np.where(t < r, t + 1, t)
         elif kind == "CEIL_2D":
-            dist = np.ceil(np.sqrt((delta**2).sum(axis=-1))).astype(np.int64)
+            dist = np.ceil(np.sqrt((delta**2).sum(axis=-1)))
         else:
             dist = _nint(np.sqrt((delta**2).sum(axis=-1)))
     np.fill_diagonal(dist, 0)
-    return dist
+    return np.asarray(dist, dtype=np.float64)

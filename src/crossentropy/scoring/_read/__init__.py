@@ -21,6 +21,7 @@ registry.
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from crossentropy.scoring._read._convert import Piece
-    from crossentropy.scoring._types import Batch
+    from crossentropy.scoring._types import Batch, InvalidRow
 
 __all__ = [
     "Partition",
@@ -49,6 +50,7 @@ __all__ = [
     "Source",
     "count_rows",
     "expand_sources",
+    "locate_rows",
     "partitions",
     "peek",
     "peek_columns",
@@ -60,6 +62,40 @@ __all__ = [
 
 _SAMPLE_ROWS = 100
 _PARTITION_ROWS = 1 << 20
+
+
+def locate_rows(sources: Sequence[Source], rows: Sequence[InvalidRow]) -> list[InvalidRow]:
+    """``rows`` with their place in their files filled in (``location``, ``line``).
+
+    CSV/TSV: ``"data row 39 (line 41)"``, the 1-based line where the 0-based data row
+    starts (standard input: ``"data row 39"``); Parquet, Arrow and NumPy files:
+    ``"row 39 (counting from 0)"``. Rows of other sources (``"<array>"``) are
+    returned as they are. Reading a text file again for its lines can fail (the file
+    changed or went away): those rows are then numbered without their line.
+    """
+    by_path = {source.path: source for source in sources}
+    lines: dict[str, dict[int, int]] = {}
+    located = []
+    for item in rows:
+        source = by_path.get(item.source)
+        if source is None:
+            located.append(item)
+            continue
+        finder = reader_of(source).line_numbers
+        if finder is None:
+            where = f"row {item.row} (counting from 0)"
+            located.append(dataclasses.replace(item, location=where))
+            continue
+        if source.path not in lines:
+            wanted = [other.row for other in rows if other.source == source.path]
+            try:
+                lines[source.path] = finder(source, wanted)
+            except (OSError, ValueError, ImportError):
+                lines[source.path] = {}
+        line = lines[source.path].get(item.row)
+        where = f"data row {item.row}" + ("" if line is None else f" (line {line})")
+        located.append(dataclasses.replace(item, line=line, location=where))
+    return located
 
 
 def _needs_pyarrow(source: Source) -> None:

@@ -17,6 +17,7 @@ from crossentropy.scoring._read._convert import (
     MISSING,
     Problems,
     labels_from_floats,
+    labels_from_integers,
     labels_from_text,
     make_piece,
     numbers_from_text,
@@ -94,7 +95,8 @@ def _floats(
     if _is_number(kind):
         problems.add(_nulls(column), name, MISSING)
         target = pa.float32() if dtype == np.float32 else pa.float64()
-        values: np.ndarray = column.cast(target).to_numpy(zero_copy_only=False)
+        # safe=False: an integer past 2**53 is a float (rounded), not an error
+        values: np.ndarray = column.cast(target, safe=False).to_numpy(zero_copy_only=False)
         return values
     if _is_text(kind):
         try:
@@ -117,10 +119,10 @@ def _labels(
         return np.zeros(len(column), dtype=np.int64)
     if pa.types.is_integer(kind) or pa.types.is_boolean(kind):
         problems.add(_nulls(column), name, MISSING)
-        values: np.ndarray = pc.fill_null(column, 0).cast(pa.int64()).to_numpy()
-        return values
+        filled = pc.fill_null(column, False if pa.types.is_boolean(kind) else 0)
+        return labels_from_integers(filled.to_numpy(zero_copy_only=False), name, problems)
     if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        floats: np.ndarray = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        floats: np.ndarray = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         return labels_from_floats(floats, name, problems)
     if _is_text(kind):
         if not _is_utf8(kind):
@@ -194,9 +196,8 @@ def arrow_sample(table: pa.Table | pa.RecordBatch) -> dict[str, np.ndarray]:
     for name in table.column_names:
         column = _contiguous_array(table.column(name))
         if _is_number(column.type):
-            sample[name] = np.asarray(
-                column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
-            )
+            floats = column.cast(pa.float64(), safe=False)  # 2**63 + 5 is a number here too
+            sample[name] = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
         else:
             sample[name] = np.asarray(column.to_pylist(), dtype=object)
     return sample

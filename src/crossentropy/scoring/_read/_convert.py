@@ -32,6 +32,7 @@ __all__ = [
     "Rebatcher",
     "floats_from_numpy",
     "labels_from_floats",
+    "labels_from_integers",
     "labels_from_numpy",
     "labels_from_text",
     "make_piece",
@@ -54,6 +55,11 @@ MISSING = "missing value"
 NOT_A_NUMBER = "not a number"
 NOT_AN_INTEGER = "not an integer"
 UNDECODABLE = "undecodable text"
+#: A class position beyond int64 (2**63 + 5, 1e30): no class has it. The reason and the
+#: detail (``label 9223372036854775813``, as written) are those of the accumulator's.
+UNKNOWN_LABEL = "unknown label"
+
+_INT64 = np.iinfo(np.int64)
 
 
 def shorten(text: object, limit: int = 40) -> str:
@@ -188,7 +194,8 @@ def _decoded(value: object, column: str, problems: Problems, position: int) -> s
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:
-            problems.add([position], column, UNDECODABLE, [shorten(repr(value))])
+            detail = f"{shorten(repr(value))} is not UTF-8; re-encode the file as UTF-8"
+            problems.add([position], column, UNDECODABLE, [detail])
             return None
     return str(value)
 
@@ -215,13 +222,13 @@ def labels_from_text(
         if not text:
             problems.add([i], column, MISSING)
         elif INTEGER.match(text):
-            out[i] = int(text)
+            _put_position(out, i, int(text), text, column, problems)
         elif NUMBER.match(text):
             number = float(text)
             if math.isnan(number):
                 problems.add([i], column, MISSING, [text])
             elif math.isfinite(number) and number.is_integer():
-                out[i] = int(number)
+                _put_position(out, i, int(number), text, column, problems)
             else:
                 problems.add([i], column, NOT_AN_INTEGER, [shorten(text)])
         else:
@@ -229,17 +236,50 @@ def labels_from_text(
     return out
 
 
+def _put_position(  # noqa: PLR0917
+    out: np.ndarray, i: int, value: int, text: str, column: str, problems: Problems
+) -> None:
+    """``out[i] = value``, or an unknown label (as written) when int64 cannot hold it."""
+    if _INT64.min <= value <= _INT64.max:
+        out[i] = value
+    else:
+        problems.add([i], column, UNKNOWN_LABEL, [shorten(f"label {text}")])
+
+
 def labels_from_floats(values: np.ndarray, column: str, problems: Problems) -> np.ndarray:
-    """Class positions from floats: NaN is a missing label, a non-integer an invalid one."""
+    """Class positions from floats: NaN is a missing label, a non-integer an invalid one.
+
+    An integer beyond int64 (1e30) is an unknown label, never cast (the cast wraps).
+    """
     values = np.asarray(values, dtype=np.float64)
     missing = np.isnan(values)
     fractional = ~missing & ~(np.isfinite(values) & (np.round(values) == values))
+    huge = ~missing & ~fractional & (np.abs(values) >= 2.0**63)
     if missing.any():
         problems.add(np.flatnonzero(missing), column, MISSING)
     if fractional.any():
         where = np.flatnonzero(fractional)
         problems.add(where, column, NOT_AN_INTEGER, [shorten(values[i]) for i in where])
-    return np.where(missing | fractional, 0, values).astype(np.int64)
+    if huge.any():
+        where = np.flatnonzero(huge)
+        problems.add(where, column, UNKNOWN_LABEL, [f"label {float(values[i])!r}" for i in where])
+    return np.where(missing | fractional | huge, 0, values).astype(np.int64)
+
+
+def labels_from_integers(values: np.ndarray, column: str, problems: Problems) -> np.ndarray:
+    """Class positions from an integer (or boolean) array as int64.
+
+    A uint64 above int64's range (2**63 + 5) is an unknown label reported as written,
+    not wrapped to a negative number.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "u" and values.dtype.itemsize >= 8:
+        huge = values > np.uint64(_INT64.max)
+        if huge.any():
+            where = np.flatnonzero(huge)
+            problems.add(where, column, UNKNOWN_LABEL, [f"label {int(values[i])}" for i in where])
+            values = np.where(huge, np.uint64(0), values)
+    return values.astype(np.int64)
 
 
 def labels_from_numpy(
@@ -253,7 +293,7 @@ def labels_from_numpy(
     values = np.asarray(values)
     kind = values.dtype.kind
     if kind in "iub":
-        return values.astype(np.int64)
+        return labels_from_integers(values, column, problems)
     if kind == "f":
         return labels_from_floats(values, column, problems)
     if kind in "US":

@@ -29,12 +29,12 @@ from crossentropy.scoring._read._convert import INTEGER, NUMBER, Piece, shorten
 from crossentropy.scoring._types import InvalidRow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Collection, Iterator
 
     from crossentropy.scoring._columns import ResolvedColumns
     from crossentropy.scoring._read._sources import Source
 
-__all__ = ["CsvLayout", "csv_layout", "csv_pieces"]
+__all__ = ["CsvLayout", "csv_layout", "csv_line_numbers", "csv_pieces"]
 
 _HEAD_BYTES = 1 << 20
 _MAX_HEAD_BYTES = 1 << 28
@@ -49,7 +49,8 @@ _READAHEAD = 16  # pyarrow keeps up to 32 raw blocks in flight: two batches' wor
 class CsvLayout:
     """What the first rows of a CSV file say about it."""
 
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]  # the header's names without surrounding whitespace
+    file_columns: tuple[str, ...]  # the names as written (what pyarrow calls them)
     has_header: bool
     delimiter: str
     sample: dict[str, np.ndarray]  # the first rows: numbers as float64, else text
@@ -102,11 +103,66 @@ def _sample_column(values: list[str]) -> np.ndarray:
     return np.array(numbers, dtype=np.float64)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _guess_encoding(head: bytes) -> str:
+    """What a file that is not UTF-8 is likely in, for the hint: UTF-16 by its BOM."""
+    return "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "latin1"
+
+
+def _check_header_text(source: Source, head: bytes, delimiter: str) -> None:
+    """Refuse a header line that is not UTF-8, naming the byte, its offset and column."""
+    start = len(_BOM) if head.startswith(_BOM) else 0
+    end = head.find(b"\n", start)
+    line = head[start : end if end >= 0 else len(head)]
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        column = line[: exc.start].count(delimiter.encode()) + 1
+        cell = line.split(delimiter.encode())[column - 1]
+        msg = (
+            f"{source.path}: the header (line 1) is not valid UTF-8 text: byte "
+            f"0x{line[exc.start]:02x} at byte offset {start + exc.start} of the file, in "
+            f"column {column} ({shorten(cell, 40)}); re-encode the file as UTF-8 "
+            f"(e.g. iconv -f {_guess_encoding(head)} -t utf-8)"
+        )
+        raise ValueError(msg) from None
+
+
+def _header_names(source: Source, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The header's names without surrounding whitespace; refuse blank or repeated ones."""
+    stripped = tuple(name.strip() for name in names)
+    for j, name in enumerate(stripped):
+        if not name:
+            trailing = " (a delimiter at the end of the line?)" if j == len(names) - 1 else ""
+            msg = (
+                f"{source.path}: the header (line 1) has a blank name for column {j + 1} "
+                f"(counting from 1), {names[j]!r}{trailing}; every column needs a name"
+            )
+            raise ValueError(msg)
+        if name in stripped[:j]:
+            other = stripped.index(name)
+            msg = (
+                f"{source.path}: the header (line 1) names columns {other + 1} and {j + 1} "
+                f"(counting from 1) alike, {names[other]!r} and {names[j]!r}; column names "
+                "must differ (surrounding spaces do not count)"
+            )
+            raise ValueError(msg)
+    return stripped
+
+
 def csv_layout(source: Source, *, has_header: bool | None = None) -> CsvLayout:
     """Parse the head of a CSV/TSV source: columns, header, sample, row sizes.
 
     ``has_header=None`` guesses: the first row is a header unless all its cells are
     numbers (or empty). Without a header the columns are named ``"0"``, ``"1"``, ...
+
+    Header names are matched without their surrounding whitespace: ``label, p_a , p_b``
+    has the columns ``label``, ``p_a`` and ``p_b``. A header that is not UTF-8, a blank
+    name (``label,,p_b``, or a delimiter at the end of the line) and two names alike
+    after stripping are refused (ValueError naming the line, the column's position
+    counting from 1, and the name as written).
     """
     delimiter = "\t" if source.format == "tsv" else ","
     head, complete = _read_head(source)
@@ -128,7 +184,12 @@ def csv_layout(source: Source, *, has_header: bool | None = None) -> CsvLayout:
         raise ValueError(msg)
     first = rows[0]
     header = not all(_is_number(cell) for cell in first) if has_header is None else has_header
-    columns = tuple(first) if header else tuple(str(i) for i in range(len(first)))
+    if header:
+        _check_header_text(source, head, delimiter)
+        file_columns = tuple(first)
+        columns = _header_names(source, file_columns)
+    else:
+        columns = file_columns = tuple(str(i) for i in range(len(first)))
     data = [row for row in rows[1 if header else 0 :] if len(row) == len(columns)]
     sample = {name: _sample_column([row[j] for row in data]) for j, name in enumerate(columns)}
     integers = frozenset(
@@ -138,6 +199,7 @@ def csv_layout(source: Source, *, has_header: bool | None = None) -> CsvLayout:
     lengths = np.diff(ends, prepend=-1) if len(ends) else np.array([len(head)])
     return CsvLayout(
         columns=columns,
+        file_columns=file_columns,
         has_header=header,
         delimiter=delimiter,
         sample=sample,
@@ -181,8 +243,12 @@ class _Pass:
         )
         return "skip"
 
+    def _file_name(self, name: str) -> str:
+        """The column's name as written in the file (``" p_a "`` for ``p_a``)."""
+        return self.layout.file_columns[self.layout.columns.index(name)]
+
     def _reader(self) -> pa.RecordBatchReader:
-        names = self.resolved.columns
+        names = [self._file_name(name) for name in self.resolved.columns]
         if self.raw:
             types = dict.fromkeys(names, pa.binary())
         else:
@@ -190,7 +256,10 @@ class _Pass:
                 *self.resolved.scores,
                 *(() if self.resolved.weight is None else (self.resolved.weight,)),
             )
-            types = {**dict.fromkeys(numbers, pa.float64()), self.resolved.label: pa.string()}
+            types = {
+                **dict.fromkeys(map(self._file_name, numbers), pa.float64()),
+                self._file_name(self.resolved.label): pa.string(),
+            }
         read_options = pa_csv.ReadOptions(
             use_threads=False,
             block_size=self.block_size,
@@ -233,7 +302,10 @@ class _Pass:
                 if rejected:
                     rows = rows[~np.isin(rows, [item.row for item in rejected])]
                 first = int(np.searchsorted(rows, self.skip))
-                columns = {name: block.column(name).slice(first) for name in self.resolved.columns}
+                columns = {
+                    name: block.column(self._file_name(name)).slice(first)
+                    for name in self.resolved.columns
+                }
                 yield arrow_piece(
                     columns,
                     self.resolved,
@@ -288,3 +360,41 @@ def csv_pieces(
             msg = f"{source.path}: cannot read as CSV: {message}"
             raise ValueError(msg) from exc
         return
+
+
+def csv_line_numbers(source: Source, rows: Collection[int]) -> dict[int, int]:
+    """The 1-based line of the file where each of the data ``rows`` (0-based) starts.
+
+    What an editor shows: the header's line and blank lines count, and so does every
+    newline inside a quoted field (a row of such fields spans several lines; its first
+    is given). The file is read again with :mod:`csv` up to the last row asked for, so
+    this is for error messages and a few examples, not for every row. Standard input
+    cannot be read again: an empty dict (and for rows past the end of the file, or
+    after text :mod:`csv` cannot parse, no entry).
+    """
+    wanted = sorted({int(row) for row in rows if row >= 0})
+    if not wanted or source.stream is not None:
+        return {}
+    layout = csv_layout(source, has_header=source.has_header)
+    found: dict[int, int] = {}
+    with pa.input_stream(source.path) as stream:  # decompresses .gz, .bz2, ...
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+        reader = csv.reader(text, delimiter=layout.delimiter)
+        header, data, before, k = layout.has_header, -1, 0, 0
+        try:
+            for record in reader:
+                start, before = before + 1, reader.line_num
+                if not record:  # an empty line: pyarrow skips it, it is no data row
+                    continue
+                if header:
+                    header = False
+                    continue
+                data += 1
+                if data == wanted[k]:
+                    found[data] = start
+                    k += 1
+                    if k == len(wanted):
+                        break
+        except csv.Error:  # a field past csv's size limit, ...: the lines found so far
+            pass
+    return found

@@ -19,8 +19,11 @@ import ast
 import functools
 import io
 import math
+import os
 import struct
 import zipfile
+import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -83,7 +86,7 @@ def _read_exact(fp: IO[bytes], size: int, where: str) -> bytes:
     while len(data) < size:
         chunk = fp.read(size - len(data))
         if not chunk:
-            msg = f"{where}: the data ends early (a truncated file?)"
+            msg = f"{where}: the data ends early, after {len(data)} of {size} bytes (truncated?)"
             raise ValueError(msg)
         data += chunk
     return bytes(data)
@@ -97,8 +100,27 @@ def _header_v3(fp: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dty
     return tuple(fields["shape"]), bool(fields["fortran_order"]), dtype
 
 
-def read_header(fp: IO[bytes], where: str) -> ArrayHeader:
-    """Parse a ``.npy`` header; refuse arrays of Python objects (they need pickle)."""
+def _checked_shape(shape: object, where: str) -> tuple[int, ...]:
+    """The shape a header declares: a tuple of integers >= 0 (NumPy checks only the type)."""
+    if not isinstance(shape, tuple) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in shape
+    ):
+        msg = f"{where}: not a NumPy .npy array (its header declares shape {shape!r})"
+        raise ValueError(msg)
+    if any(n < 0 for n in shape):
+        msg = f"{where}: the header declares shape {shape}, with a negative dimension (damaged)"
+        raise ValueError(msg)
+    return shape
+
+
+def read_header(fp: IO[bytes], where: str, *, size: int | None = None) -> ArrayHeader:
+    """Parse a ``.npy`` header; refuse arrays of Python objects (they need pickle).
+
+    ``size``: the bytes of the whole array file (a file's size, a ``.npz`` member's
+    uncompressed size), when known: a header that declares more data than the file holds
+    after it (a truncated file, a damaged or forged shape) is refused here, naming the
+    shape and the sizes, before anything is mapped or allocated.
+    """
     try:
         version = np.lib.format.read_magic(fp)
         if version == (1, 0):
@@ -107,16 +129,32 @@ def read_header(fp: IO[bytes], where: str) -> ArrayHeader:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp, _MAX_HEADER)
         else:
             shape, fortran, dtype = _header_v3(fp, where)
-    except (ValueError, SyntaxError, KeyError) as exc:
+    except (ValueError, SyntaxError, KeyError, TypeError, UnicodeDecodeError) as exc:
         msg = f"{where}: not a NumPy .npy array ({exc})"
         raise ValueError(msg) from exc
+    shape = _checked_shape(shape, where)
     if dtype.hasobject:
         msg = (
             f"{where} holds Python objects (dtype {dtype}); loading them would need pickle, "
             "which crossentropy never uses: save numbers or strings (e.g. labels.astype(str))"
         )
         raise ValueError(msg)
-    return ArrayHeader(tuple(int(n) for n in shape), bool(fortran), dtype)
+    header = ArrayHeader(shape, bool(fortran), dtype)
+    if size is not None:
+        _check_data_size(header, size - fp.tell(), where)
+    return header
+
+
+def _check_data_size(header: ArrayHeader, available: int, where: str) -> None:
+    """Refuse a header that declares more data than the ``available`` bytes after it."""
+    needed = math.prod(header.shape) * header.dtype.itemsize
+    if needed > available:
+        msg = (
+            f"{where}: the header declares shape {header.shape} of {header.dtype} "
+            f"({needed} bytes of data), but the file holds {max(available, 0)} bytes after "
+            "its header: it is truncated, or its header is damaged"
+        )
+        raise ValueError(msg)
 
 
 def _skip(fp: IO[bytes], size: int, where: str) -> None:
@@ -127,10 +165,24 @@ def _skip(fp: IO[bytes], size: int, where: str) -> None:
         size -= len(_read_exact(fp, min(size, 1 << 22), where))
 
 
+@contextmanager
+def _archive_errors(where: str) -> Iterator[None]:
+    """A damaged ``.npz`` member (bad CRC, bad deflate data, cut short) as a ValueError."""
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        msg = f"{where}: cannot read it from the archive ({exc}); the .npz file is damaged"
+        raise ValueError(msg) from exc
+
+
 class _RowStream:
     """Rows of one ``.npy`` array read from a binary stream, a chunk at a time."""
 
     def __init__(self, opener: Callable[[], IO[bytes]], where: str, *, once: bool) -> None:
+        with _archive_errors(where):
+            self._open(opener, where, once=once)
+
+    def _open(self, opener: Callable[[], IO[bytes]], where: str, *, once: bool) -> None:
         self.where = where
         first = opener()
         self.header = header = read_header(first, where)
@@ -148,6 +200,10 @@ class _RowStream:
 
     def read(self, count: int) -> np.ndarray:
         """The next ``count`` rows, shape ``(count, *row_shape)``."""
+        with _archive_errors(self.where):
+            return self._read(count)
+
+    def _read(self, count: int) -> np.ndarray:
         header, itemsize = self.header, self.header.dtype.itemsize
         if len(self._streams) == 1:
             data = _read_exact(self._streams[0], count * header.width * itemsize, self.where)
@@ -171,7 +227,7 @@ def _npy_header(source: Source) -> ArrayHeader:
     if source.stream is not None:
         return read_header(io.BytesIO(source.stream.peek_head(_HEADER_PEEK)), source.path)
     with open(source.path, "rb") as fp:
-        return read_header(fp, source.path)
+        return read_header(fp, source.path, size=os.fstat(fp.fileno()).st_size)
 
 
 def _npy_columns(header: ArrayHeader, where: str) -> tuple[tuple[str, ...], dict[str, int]]:
@@ -255,8 +311,9 @@ def _npz_headers(source: Source, archive: zipfile.ZipFile) -> dict[str, ArrayHea
     for member in archive.namelist():
         if member.endswith(".npy"):
             name = member[: -len(".npy")]
-            with archive.open(member) as fp:
-                headers[name] = read_header(fp, f"{source.path}: array {name!r}")
+            where = f"{source.path}: array {name!r}"
+            with _archive_errors(where), archive.open(member) as fp:
+                headers[name] = read_header(fp, where, size=archive.getinfo(member).file_size)
     return headers
 
 

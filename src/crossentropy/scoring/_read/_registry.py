@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from crossentropy.scoring._read._sources import Source, install_row_counter, require_pyarrow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Collection, Iterator
 
     import numpy as np
 
@@ -106,6 +106,9 @@ class FormatReader:
     reads_parts : bool
         Whether :attr:`pieces` reads a part given by rows (``.npy``) rather than only
         whole sources or Parquet row groups.
+    line_numbers : callable or None
+        Text formats: ``(source, rows) -> {row: line}``, the 1-based line where each
+        0-based data row starts (for messages); None for formats without lines.
     """
 
     needs_pyarrow: bool
@@ -115,6 +118,7 @@ class FormatReader:
     pieces: Callable[[Source, ResolvedColumns, PieceRequest], Iterator[Piece]]
     split: Callable[[Source, int], list[Partition]]
     reads_parts: bool = False
+    line_numbers: Callable[[Source, Collection[int]], dict[int, int]] | None = None
 
 
 def _header(source: Source, has_header: bool | None) -> bool | None:
@@ -153,6 +157,12 @@ def _csv_pieces(
     return csv_pieces(source, layout, resolved, batch_rows=request.batch_rows)
 
 
+def _csv_line_numbers(source: Source, rows: Collection[int]) -> dict[int, int]:
+    from crossentropy.scoring._read._csv import csv_line_numbers
+
+    return csv_line_numbers(source, rows)
+
+
 _CSV = FormatReader(
     needs_pyarrow=True,
     preview=_csv_preview,
@@ -160,6 +170,7 @@ _CSV = FormatReader(
     count_rows=_unknown_count,
     pieces=_csv_pieces,
     split=_whole,
+    line_numbers=_csv_line_numbers,
 )
 
 

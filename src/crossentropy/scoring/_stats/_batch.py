@@ -17,7 +17,7 @@ from crossentropy.scoring._stats._inputs import describe_rows, repair, repairabl
 from crossentropy.scoring._stats._rowstats import compute, row_values
 from crossentropy.scoring._stats._state import MAX_EXAMPLES, State, add_counts
 from crossentropy.scoring._stats._tallies import REASONS
-from crossentropy.scoring._types import WorstRow
+from crossentropy.scoring._types import InvalidRowError, WorstRow
 
 if TYPE_CHECKING:
     from crossentropy.scoring._stats._row_spec import BatchOutput, RowSpec
@@ -55,11 +55,8 @@ def _first_rows(numbers: np.ndarray, index: np.ndarray, count: int) -> np.ndarra
     return index[np.argsort(numbers, kind="stable")[:count]]
 
 
-def _invalid_row_error(row: InvalidRow) -> ValueError:
-    return ValueError(
-        f"cannot score {row.describe()}; pass on_invalid='skip' to leave invalid rows "
-        "out (counted) or on_invalid='clip' to repair what can be repaired"
-    )
+def _invalid_row_error(row: InvalidRow) -> InvalidRowError:
+    return InvalidRowError(row)
 
 
 def _worst_rows(  # noqa: PLR0917
