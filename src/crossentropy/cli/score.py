@@ -311,7 +311,15 @@ def _score(args: argparse.Namespace) -> int:
         if args.example and not args.json:
             print(f"Scoring the bundled example {plan.sources[0].path}", file=sys.stderr)
         result = _run(args, scoring, plan, options)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+    except BrokenPipeError:  # the reader of stdout left: main stops quietly
+        raise
+    except scoring.InvalidRowError as exc:  # the API's advice, in the command line's words
+        msg = (
+            f"cannot score {exc.row.describe()}; pass --on-invalid skip to leave invalid rows "
+            "out (counted) or --on-invalid clip to repair what can be repaired"
+        )
+        raise UsageError(msg) from None
+    except (ValueError, OSError, ImportError) as exc:  # OSError: not found, permission, ...
         raise UsageError(str(exc)) from None
     if args.example:
         result = _renamed(result, f"{EXAMPLES[args.example]} (bundled example)")

@@ -112,16 +112,21 @@ def _arrow_errors(source: Source) -> Iterator[None]:
     pa = require_pyarrow()
     try:
         yield
-    except pa.ArrowException as exc:
-        msg = f"{source.path}: cannot read it as {source.format.upper()}: {exc}"
+    except pa.ArrowException as exc:  # its text may run over lines: one line, for the CLI
+        msg = f"{source.path}: cannot read it as {source.format.upper()}: {_one_line(exc)}"
         raise ValueError(msg) from exc
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except OSError as exc:  # pyarrow's decompressors: a fake or truncated .gz, .bz2, ...
         compressed = source.path.lower().endswith((".gz", ".bz2", ".zst", ".lz4"))
         hint = f" (is it really {source.path.rsplit('.', 1)[-1]}-compressed?)" if compressed else ""
-        msg = f"{source.path}: cannot read it as {source.format.upper()}: {exc}{hint}"
+        msg = f"{source.path}: cannot read it as {source.format.upper()}: {_one_line(exc)}{hint}"
         raise ValueError(msg) from exc
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's text on one line: its lines joined with '; '."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
 
 def peek(source: Source, *, has_header: bool | None = None, rows: int = _SAMPLE_ROWS) -> Preview:

@@ -47,6 +47,19 @@ def _check_columns(source: Source, names: Sequence[str], resolved: ResolvedColum
         raise ValueError(msg)
 
 
+def _unique_names(source: Source, schema: pa.Schema) -> pa.Schema:
+    """The schema, once its column names are known to differ (Arrow allows repeats)."""
+    names = list(schema.names)
+    for j, name in enumerate(names):
+        if name in names[:j]:
+            msg = (
+                f"{source.path}: columns {names.index(name) + 1} and {j + 1} (counting from 1) "
+                f"are both named {name!r}; column names must differ"
+            )
+            raise ValueError(msg)
+    return schema
+
+
 def _parquet(source: Source) -> pq.ParquetFile:
     if source.stream is not None:
         msg = f"{source.path}: Parquet cannot be read from standard input; save it to a file"
@@ -54,10 +67,12 @@ def _parquet(source: Source) -> pq.ParquetFile:
     try:
         # pre_buffer would read whole row groups ahead (faster on object stores, 4x the
         # memory here); local files stream page by page.
-        return pq.ParquetFile(source.path, pre_buffer=False)
+        parquet = pq.ParquetFile(source.path, pre_buffer=False)
     except pa.ArrowInvalid as exc:
         msg = f"{source.path}: not a Parquet file ({exc})"
         raise ValueError(msg) from exc
+    _unique_names(source, parquet.schema_arrow)
+    return parquet
 
 
 def parquet_columns(source: Source) -> list[str]:
@@ -134,7 +149,7 @@ def _ipc_reader(
     """The schema and record batches of an Arrow IPC file or stream."""
     if source.stream is not None:
         reader = _stdin_ipc(source, source.stream, peek=peek)
-        yield reader.schema, _until_end(reader, stop_early=peek)
+        yield _unique_names(source, reader.schema), _until_end(reader, stop_early=peek)
         return
     with pa.memory_map(source.path, "r") as mapped:
         try:
@@ -146,10 +161,13 @@ def _ipc_reader(
             except pa.ArrowInvalid as exc:
                 msg = f"{source.path}: not an Arrow IPC file or stream ({exc})"
                 raise ValueError(msg) from exc
-            yield stream_reader.schema, iter(stream_reader)
+            yield _unique_names(source, stream_reader.schema), iter(stream_reader)
             return
         count = file_reader.num_record_batches
-        yield file_reader.schema, (file_reader.get_batch(i) for i in range(count))
+        yield (
+            _unique_names(source, file_reader.schema),
+            (file_reader.get_batch(i) for i in range(count)),
+        )
 
 
 def _until_end(

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from crossentropy.scoring._read._convert import (
     MISSING,
     Problems,
+    check_weights,
     labels_from_floats,
     labels_from_integers,
     labels_from_text,
@@ -179,6 +180,7 @@ def arrow_piece(
     if resolved.weight is not None:
         column = _contiguous_array(columns[resolved.weight])
         weight = _floats(column, resolved.weight, problems, where, np.dtype(np.float64))
+        check_weights(weight, resolved.weight, problems)
     return make_piece(
         where,
         rows,

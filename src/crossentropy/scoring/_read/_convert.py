@@ -30,6 +30,7 @@ __all__ = [
     "Piece",
     "Problems",
     "Rebatcher",
+    "check_weights",
     "floats_from_numpy",
     "labels_from_floats",
     "labels_from_integers",
@@ -55,6 +56,7 @@ MISSING = "missing value"
 NOT_A_NUMBER = "not a number"
 NOT_AN_INTEGER = "not an integer"
 UNDECODABLE = "undecodable text"
+BAD_WEIGHT = "invalid weight"
 #: A class position beyond int64 (2**63 + 5, 1e30): no class has it. The reason and the
 #: detail (``label 9223372036854775813``, as written) are those of the accumulator's.
 UNKNOWN_LABEL = "unknown label"
@@ -309,6 +311,23 @@ def floats_from_numpy(values: np.ndarray, column: str, where: str, dtype: np.dty
         msg = f"{where}: column {column!r} holds {values.dtype}; expected numbers"
         raise ValueError(msg)
     return values.astype(dtype, copy=False)
+
+
+def check_weights(weight: np.ndarray, column: str, problems: Problems) -> np.ndarray:
+    """Record the rows whose weight is not a finite number >= 0 (a weight, not a score).
+
+    Scores that are NaN or out of range are the accumulator's to judge, row by row; a bad
+    weight is a bad row too, named with its file, row and column, and skipped under
+    ``--on-invalid skip`` or ``clip`` (nothing can repair it).
+    """
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(~(np.isfinite(weight) & (weight >= 0)))
+    if bad.size:
+        details = [
+            f"weight {float(weight[i])!r}; weights must be finite and >= 0" for i in bad.tolist()
+        ]
+        problems.add(bad, column, BAD_WEIGHT, details)
+    return weight
 
 
 # --------------------------------------------------------------------------- batching

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -215,6 +217,42 @@ def _block_size(layout: CsvLayout, batch_rows: int, *, stdin: bool) -> int:
     return max(min(target, 1 << 26), 4 * layout.max_row_bytes, floor)
 
 
+@contextmanager
+def _quiet_undecodable_rows(source: Source) -> Iterator[None]:
+    """Keep pyarrow's report of an undecodable malformed row off stderr; name the row.
+
+    For a row with the wrong number of fields pyarrow decodes the row's text as UTF-8
+    before it calls the invalid-row handler. When that text is not UTF-8 the handler is
+    never called: Python prints the UnicodeDecodeError as "Exception ignored in ..." with
+    a traceback, and the read stops with a parse error naming the row. The report is
+    caught here (only that one; any other goes to the previous hook) and the parse
+    error says what was wrong with the row.
+    """
+    caught: list[BaseException] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        handler = getattr(unraisable.object, "__func__", None)
+        if isinstance(unraisable.exc_value, UnicodeDecodeError) and handler is _Pass.on_invalid:
+            caught.append(unraisable.exc_value)
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    except pa.ArrowInvalid as exc:
+        if not caught:
+            raise
+        msg = (
+            f"{source.path}: cannot read it as CSV: {exc}; the row is not valid UTF-8 text "
+            "either: re-encode the file as UTF-8"
+        )
+        raise ValueError(msg) from exc
+    finally:
+        sys.unraisablehook = previous
+
+
 class _Pass:
     """One reading of the file; ``cursor`` is the data row after the last one accounted."""
 
@@ -233,7 +271,7 @@ class _Pass:
         self.cursor = 0
         self._pending: list[InvalidRow] = []
 
-    def _on_invalid(self, row: pa_csv.InvalidRow) -> str:
+    def on_invalid(self, row: pa_csv.InvalidRow) -> str:
         # pyarrow numbers the records from 1, the header included; unknown (None) only
         # when parsing on several threads, which this reader never asks for.
         number = int(row.number) - (2 if self.layout.has_header else 1)
@@ -268,7 +306,7 @@ class _Pass:
         parse_options = pa_csv.ParseOptions(
             delimiter=self.layout.delimiter,
             newlines_in_values=True,
-            invalid_row_handler=self._on_invalid,
+            invalid_row_handler=self.on_invalid,
         )
         convert_options = pa_csv.ConvertOptions(
             include_columns=list(names),
@@ -287,7 +325,7 @@ class _Pass:
 
     def __iter__(self) -> Iterator[Piece]:
         integer_labels = self.resolved.label in self.layout.integer_columns
-        with self._reader() as reader:
+        with _quiet_undecodable_rows(self.source), self._reader() as reader:
             for block in reader:
                 count = block.num_rows
                 # The rejected rows among this block's rows widen its range of row numbers.

@@ -21,6 +21,7 @@ import io
 import math
 import os
 import struct
+import tokenize
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ import numpy as np
 
 from crossentropy.scoring._read._convert import (
     Problems,
+    check_weights,
     floats_from_numpy,
     labels_from_numpy,
     make_piece,
@@ -129,7 +131,15 @@ def read_header(fp: IO[bytes], where: str, *, size: int | None = None) -> ArrayH
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp, _MAX_HEADER)
         else:
             shape, fortran, dtype = _header_v3(fp, where)
-    except (ValueError, SyntaxError, KeyError, TypeError, UnicodeDecodeError) as exc:
+    except (
+        ValueError,
+        SyntaxError,
+        KeyError,
+        TypeError,
+        UnicodeDecodeError,
+        tokenize.TokenError,  # a header cut inside its dict: "EOF in multi-line statement"
+        RecursionError,  # a header of deeply nested brackets
+    ) as exc:
         msg = f"{where}: not a NumPy .npy array ({exc})"
         raise ValueError(msg) from exc
     shape = _checked_shape(shape, where)
@@ -167,10 +177,19 @@ def _skip(fp: IO[bytes], size: int, where: str) -> None:
 
 @contextmanager
 def _archive_errors(where: str) -> Iterator[None]:
-    """A damaged ``.npz`` member (bad CRC, bad deflate data, cut short) as a ValueError."""
+    """A damaged ``.npz`` member (bad CRC, deflate data or offsets, cut short) as a ValueError."""
     try:
         yield
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+    except (FileNotFoundError, PermissionError):
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        NotImplementedError,
+        struct.error,
+        OSError,
+    ) as exc:
         msg = f"{where}: cannot read it from the archive ({exc}); the .npz file is damaged"
         raise ValueError(msg) from exc
 
@@ -301,7 +320,9 @@ def _npz_file(source: Source) -> zipfile.ZipFile:
         raise ValueError(msg)
     try:
         return zipfile.ZipFile(source.path)
-    except zipfile.BadZipFile as exc:
+    except (FileNotFoundError, PermissionError):
+        raise
+    except (zipfile.BadZipFile, OSError, struct.error) as exc:  # OSError: offsets past the file
         msg = f"{source.path}: not an .npz file ({exc})"
         raise ValueError(msg) from exc
 
@@ -438,5 +459,6 @@ def _numpy_piece(
     if resolved.weight is not None:
         values = column(resolved.weight).reshape(count)
         weight = floats_from_numpy(values, resolved.weight, where, np.dtype(np.float64))
+        check_weights(weight, resolved.weight, problems)
     rows = np.arange(first, first + count, dtype=np.int64)
     return make_piece(where, rows, labels=labels, scores=scores, weight=weight, problems=problems)
