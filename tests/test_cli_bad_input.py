@@ -294,3 +294,83 @@ def test_tsplib_sizes_and_distances_that_overflow_are_named(
     assert f"{path}, {message}" in captured.err
     assert "-9223372036854775808" not in captured.err
     assert captured.out == ""
+
+
+# ----------------------------------------------------------- found by tests/test_reader_fuzz.py
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("crossentropy score: error: ")
+    return lines[0]
+
+
+def test_a_weight_that_is_nan_or_negative_is_an_invalid_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "w.csv"
+    path.write_text("label,p_a,p_b,weight\n0,0.5,0.5,1\n1,0.5,0.5,nan\n1,0.5,0.5,-2\n")
+    assert main(["score", str(path)]) == 2
+    line = _one_error_line(capsys)
+    assert f"{path}, data row 1 (line 3), column weight: invalid weight (weight nan;" in line
+    assert "--on-invalid skip" in line
+    assert "on_invalid='skip'" not in line  # the command line's words, not the API's
+    assert main(["score", str(path), "--on-invalid", "skip", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_rows"] == 1
+    assert result["invalid"]["n_skipped"] == 2
+
+
+def test_control_characters_from_a_cell_stay_on_one_escaped_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "c.csv"
+    path.write_text("label,p_a,p_b\n0,0.5,0.5\n1,0.5,0.5\u2028\x1b[31m\x0b\n", encoding="utf-8")
+    assert main(["score", str(path)]) == 2
+    line = _one_error_line(capsys)
+    assert "data row 1 (line 3)" in line
+    assert "not a number (0.5\\u2028\\x1b[31m)" in line  # shown, not sent to the terminal
+
+
+def test_a_malformed_row_that_is_not_utf8_prints_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "u.csv"
+    path.write_bytes(b"label,p_a,p_b\n0,0.5,0.5\n1,0.5\xe9\n1,0.5,0.5\n")
+    for flags in ([], ["--on-invalid", "skip"]):
+        assert main(["score", str(path), *flags]) == 2
+        line = _one_error_line(capsys)  # no "Exception ignored in ... Traceback" beside it
+        assert "Row #3: Expected 3 columns, got 2" in line
+        assert "not valid UTF-8 text" in line
+
+
+def test_repeated_parquet_column_names_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "r.parquet"
+    table = pa.Table.from_arrays(
+        [pa.array([0, 1]), pa.array([0.5, 0.5]), pa.array([0.5, 0.5])],
+        names=["label", "p_a", "p_a"],
+    )
+    pq.write_table(table, path)
+    assert main(["score", str(path)]) == 2
+    line = _one_error_line(capsys)
+    assert f"{path}: columns 2 and 3 (counting from 1) are both named 'p_a'" in line
+
+
+def test_an_unknown_npy_format_version_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }"
+    header += b" " * ((-(12 + len(header) + 1)) % 64) + b"\n"
+    path = tmp_path / "v9.npy"
+    path.write_bytes(b"\x93NUMPY\x09\x00" + len(header).to_bytes(4, "little") + header)
+    assert main(["score", str(path)]) == 2
+    line = _one_error_line(capsys)
+    assert f"{path}: not a NumPy .npy array (format version 9.0;" in line

@@ -57,6 +57,18 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return next((word for word in argv if not word.startswith("-")), None)
 
 
+def _one_line(message: str) -> str:
+    r"""``message`` on one line, its control characters (a file's cells may hold them) escaped.
+
+    An error is one line on stderr, whatever text from the user's files it quotes: lines
+    are joined with '; ', and tabs, escape sequences or Unicode line separators are shown
+    as ``\\t``, ``\\x1b``, ``\\u2028`` rather than sent to the terminal.
+    """
+    parts = [part.strip() for part in message.replace("\r\n", "\n").split("\n")]
+    text = "; ".join(part for part in parts if part)
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     words = list(sys.argv[1:] if argv is None else argv)
@@ -71,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except UsageError as exc:
-        print(f"{prefix}: error: {exc}", file=sys.stderr)
+        print(f"{prefix}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{prefix}: interrupted", file=sys.stderr)

@@ -65,8 +65,8 @@ _INT64 = np.iinfo(np.int64)
 
 
 def shorten(text: object, limit: int = 40) -> str:
-    """``repr``-free, one-line, at most ``limit`` characters."""
-    line = str(text).replace("\r", "\\r").replace("\n", "\\n")
+    """``repr``-free, one-line, at most ``limit`` characters; control characters escaped."""
+    line = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 

@@ -129,8 +129,11 @@ def read_header(fp: IO[bytes], where: str, *, size: int | None = None) -> ArrayH
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp, _MAX_HEADER)
         elif version == (2, 0):
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp, _MAX_HEADER)
-        else:
+        elif version == (3, 0):
             shape, fortran, dtype = _header_v3(fp, where)
+        else:
+            msg = f"format version {version[0]}.{version[1]}; versions 1.0, 2.0 and 3.0 exist"
+            raise ValueError(msg)
     except (
         ValueError,
         SyntaxError,
@@ -418,8 +421,10 @@ def _sample_values(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
-    if values.dtype.kind in "US":
-        return values.astype(str).astype(object)
+    if values.dtype.kind == "S":  # bytes: decoded only to detect columns with
+        return np.array([v.decode("utf-8", "replace") for v in values.tolist()], dtype=object)
+    if values.dtype.kind == "U":
+        return values.astype(object)
     return np.array(values)
 
 
