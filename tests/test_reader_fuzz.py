@@ -23,7 +23,6 @@ property (default 60), replayed from a fixed seed under ``CI=true``::
 from __future__ import annotations
 
 import contextlib
-import gc
 import gzip
 import io
 import os
@@ -340,7 +339,6 @@ def _check(case: Case) -> int:
             ):
                 warnings.simplefilter("error")
                 code = main(["score", str(path), "--quiet", *case.flags])
-                gc.collect()  # a reader's unraisable error in a finaliser shows up now
         finally:
             sys.unraisablehook = previous
         lines = [line for line in err.getvalue().splitlines() if line.strip()]
