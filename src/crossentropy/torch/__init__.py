@@ -31,11 +31,20 @@ except ImportError as err:
     raise ImportError(msg) from err
 
 from crossentropy.torch._cross_entropy import CrossEntropyLoss, cross_entropy
-from crossentropy.torch._linear import LinearCrossEntropyLoss, linear_cross_entropy
+from crossentropy.torch._linear import (
+    LinearCrossEntropyLoss,
+    LinearCrossEntropyOutput,
+    LinearPlan,
+    linear_cross_entropy,
+    plan_linear_cross_entropy,
+)
 
 __all__ = [
     "CrossEntropyLoss",
     "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOutput",
+    "LinearPlan",
     "cross_entropy",
     "linear_cross_entropy",
+    "plan_linear_cross_entropy",
 ]

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 from torch import nn
@@ -38,6 +39,16 @@ from crossentropy.torch._autograd import (
     refuse_double_backward,
     scale_saved,
 )
+from crossentropy.torch._linear_blocked import (
+    DEFAULT_MEMORY_BUDGET,
+    LinearPlan,
+    RowStats,
+    TileOptions,
+    blocked_gradients,
+    blocked_statistics,
+    plan_linear_cross_entropy,
+    row_losses,
+)
 from crossentropy.torch._linear_chunks import (
     ChunkOptions,
     default_chunk_size,
@@ -48,7 +59,35 @@ from crossentropy.torch._linear_chunks import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["LinearCrossEntropyLoss", "linear_cross_entropy"]
+__all__ = [
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOutput",
+    "LinearPlan",
+    "linear_cross_entropy",
+    "plan_linear_cross_entropy",
+]
+
+
+class LinearCrossEntropyOutput(NamedTuple):
+    """What :func:`linear_cross_entropy` returns with ``return_lse=True``.
+
+    Attributes
+    ----------
+    loss : Tensor
+        The loss, z-loss included (what to call ``backward`` on).
+    z_loss : Tensor
+        The z-loss part of ``loss``, reduced the same way (0 without ``z_loss``).
+    lse : Tensor
+        Each row's log-sum-exp of the (capped) logits, the shape of ``labels``;
+        differentiable.
+    correct : Tensor of bool
+        Whether each row's argmax is its label (False for ignored rows).
+    """
+
+    loss: torch.Tensor
+    z_loss: torch.Tensor
+    lse: torch.Tensor
+    correct: torch.Tensor
 
 
 def _wanted(ctx: Any) -> tuple[bool, bool, bool]:
@@ -129,6 +168,125 @@ class _LinearCrossEntropy(torch.autograd.Function):
 _linear_apply: Callable[..., torch.Tensor] = _LinearCrossEntropy.apply
 
 
+@dataclass(frozen=True)
+class _BlockedRun:
+    """Everything the two-pass computation needs besides the tensors."""
+
+    tile: TileOptions
+    plan: LinearPlan
+    reduction: Reduction
+    compute_dtype: torch.dtype
+    loss_dtype: torch.dtype
+
+
+def _reduced_losses(
+    stats: RowStats, labels: torch.Tensor, run: _BlockedRun, num_classes: int
+) -> tuple[torch.Tensor, torch.Tensor, float, int]:
+    """``(loss, z-loss)`` reduced, and the mean's two denominators (sum of w_y, count)."""
+    ce, zeta, w_y = row_losses(stats, labels, run.tile, num_classes)
+    count = int((labels != run.tile.ignore_index).sum())
+    mass = float(w_y.sum(dtype=torch.float64))
+    if run.reduction == "none":
+        return ce + zeta, zeta, mass, count
+    ce_total, z_total = ce.sum(dtype=torch.float64), zeta.sum(dtype=torch.float64)
+    if run.reduction == "mean":
+        ce_total = ce_total / mass if count else torch.full_like(ce_total, math.nan)
+        z_total = z_total / count if count else torch.full_like(z_total, math.nan)
+    return ce_total + z_total, z_total, mass, count
+
+
+class _BlockedLinearCrossEntropy(torch.autograd.Function):
+    """Pass 1 in forward (per-row statistics), pass 2 in backward (the gradients).
+
+    Outputs: the loss, its z-loss part, the per-row log-sum-exp and the per-row
+    correctness (not differentiable). Backward recomputes every tile once.
+    """
+
+    @staticmethod
+    def forward(  # noqa: PLR0917 - autograd passes a Function's inputs positionally
+        ctx: Any,
+        hidden: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        labels: torch.Tensor,
+        run: _BlockedRun,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        ctx.run = run
+        ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
+        h, w, b = _blocked_inputs(hidden, weight, bias, run.compute_dtype)
+        stats = blocked_statistics(h, w, b, labels, run.tile, run.plan)
+        loss, z_part, mass, count = _reduced_losses(stats, labels, run, weight.shape[0])
+        ctx.denominators = (mass, count)
+        ctx.save_for_backward(hidden, weight, bias, labels, stats.lse)
+        correct = (stats.argmax == labels) & (labels != run.tile.ignore_index)
+        ctx.mark_non_differentiable(correct)
+        out = run.loss_dtype
+        return loss.to(out), z_part.to(out), stats.lse.to(out), correct
+
+    @staticmethod
+    def backward(
+        ctx: Any,
+        grad_loss: torch.Tensor,
+        grad_z: torch.Tensor,
+        grad_lse: torch.Tensor,
+        _grad_correct: torch.Tensor | None,
+    ) -> tuple[torch.Tensor | None, ...]:
+        refuse_double_backward("crossentropy.torch.linear_cross_entropy")
+        run: _BlockedRun = ctx.run
+        hidden, weight, bias, labels, lse = ctx.saved_tensors
+        h, w, b = _blocked_inputs(hidden, weight, bias, run.compute_dtype)
+        n, dtype = h.shape[0], run.compute_dtype
+        mass, count = ctx.denominators
+        g = grad_loss.to(dtype).reshape(-1).expand(n) if grad_loss.numel() == 1 else None
+        g = grad_loss.to(dtype).reshape(-1) if g is None else g
+        gz = g + grad_z.to(dtype).reshape(-1).expand(n)
+        if run.reduction == "mean":
+            g = g / mass if mass else torch.zeros_like(g)
+            gz = gz / count if count else torch.zeros_like(gz)
+        stats = RowStats(lse.to(dtype), lse, lse, lse)  # pass 2 needs only lse
+        lse_grad = grad_lse.reshape(-1).to(dtype)
+        grads = blocked_gradients(
+            h,
+            w,
+            b,
+            labels,
+            stats,
+            run.tile,
+            run.plan,
+            g,
+            gz,
+            lse_grad if bool(lse_grad.any()) else None,
+            (
+                bool(ctx.needs_input_grad[0]),
+                bool(ctx.needs_input_grad[1]),
+                bias is not None and bool(ctx.needs_input_grad[2]),
+            ),
+        )
+        out = [
+            None if gr is None or d is None else gr.to(d)
+            for gr, d in zip(grads, ctx.dtypes, strict=True)
+        ]
+        return out[0], out[1], out[2], None, None
+
+
+_blocked_apply: Callable[..., tuple[torch.Tensor, ...]] = _BlockedLinearCrossEntropy.apply
+
+
+def _blocked_inputs(
+    hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Detached; hidden and bias in the compute dtype, the weight as it is.
+
+    The weight is converted a block at a time, so a half-precision weight is never
+    copied whole.
+    """
+    return (
+        hidden.detach().to(dtype),
+        weight.detach(),
+        None if bias is None else bias.detach().to(dtype),
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------
@@ -201,7 +359,13 @@ def linear_cross_entropy(
     reduction: Reduction = "mean",
     label_smoothing: float = 0.0,
     chunk_size: int | None = None,
-) -> torch.Tensor:
+    class_weight: torch.Tensor | None = None,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    plan: LinearPlan | None = None,
+    return_lse: bool = False,
+) -> Any:
     r"""Cross-entropy of ``hidden @ weight.T + bias`` without materialising the logits.
 
     The value and gradients of
@@ -230,17 +394,33 @@ def linear_cross_entropy(
     label_smoothing : float in [0, 1], default 0
         Target :math:`(1-\varepsilon)\,\mathrm{onehot} + \varepsilon / V`.
     chunk_size : int, optional
-        Rows per chunk. Default: about 256 MiB of logits, between 128 and 1024 rows, in
-        multiples of 64 (1024 rows for ``V = 32000``, 512 for ``V = 128256`` in float32);
-        see Notes.
+        Force the token-chunked schedule with this many rows per chunk (the schedule
+        and sizes are otherwise chosen by ``memory_budget``).
+    class_weight : Tensor, shape (V,), optional
+        PyTorch's ``weight=`` of ``F.cross_entropy``: row ``i`` counts ``w[y_i]`` times,
+        and ``"mean"`` divides by the sum of the counted rows' ``w[y_i]``.
+    z_loss : float, default 0
+        PaLM's z-loss: ``z_loss * lse_i**2`` added to each counted row's loss (its mean is
+        over the counted rows, unweighted). Returned separately with ``return_lse``.
+    softcap : float > 0, optional
+        Gemma 2's logit soft cap: the logits are ``softcap * tanh(z / softcap)`` before the
+        softmax (the derivative is taken through it).
+    memory_budget : int, default 64 MiB
+        Extra memory (bytes) the computation may use besides its inputs and the gradients:
+        it picks the schedule and the tile sizes (:func:`plan_linear_cross_entropy`).
+    plan : LinearPlan, optional
+        Run this plan instead (from :func:`plan_linear_cross_entropy`, or made by hand).
+    return_lse : bool, default False
+        Return a :class:`LinearCrossEntropyOutput` (loss, z-loss, per-row log-sum-exp,
+        per-row correctness) instead of the loss alone.
 
     Returns
     -------
-    Tensor
-        0-d for ``"mean"``/``"sum"``, the shape of ``labels`` for ``"none"``; the promoted
-        dtype of ``hidden``, ``weight`` and ``bias`` (float32 for half precision under
-        ``torch.autocast``, as PyTorch's cross-entropy). Each gradient has its input's
-        dtype.
+    Tensor or LinearCrossEntropyOutput
+        The loss: 0-d for ``"mean"``/``"sum"``, the shape of ``labels`` for ``"none"``;
+        the promoted dtype of ``hidden``, ``weight`` and ``bias`` (float32 for half
+        precision under ``torch.autocast``, as PyTorch's cross-entropy). Each gradient
+        has its input's dtype.
 
     Raises
     ------
@@ -250,7 +430,9 @@ def linear_cross_entropy(
     ValueError
         Mismatched shapes or devices, a label outside ``[0, V)`` that is not
         ``ignore_index`` (naming its index), ``chunk_size < 1``, an invalid
-        ``reduction`` or ``label_smoothing``.
+        ``reduction`` or ``label_smoothing``, ``softcap <= 0``, ``z_loss < 0``, a
+        ``class_weight`` of another shape than ``(V,)`` or with a negative entry, a
+        ``memory_budget`` too small for one tile row.
 
     See Also
     --------
@@ -265,6 +447,15 @@ def linear_cross_entropy(
     logits and the reduction's scale (:math:`1/\#\{\text{counted labels}\}` for
     ``"mean"``, computed from the labels first), so the sums are accumulated chunk by
     chunk (``addmm_`` into the weight gradient, ``mm(out=)`` into the hidden gradient).
+
+    Two schedules (see :class:`LinearPlan`). *Token-chunked*, taken when a chunk of at
+    least 256 rows of full-vocabulary logits fits ``memory_budget``: the loss and the
+    gradients are formed in forward, three matrix products. *Vocabulary-blocked*
+    (cut-cross-entropy's design), otherwise: forward runs over ``rows x V_block`` tiles
+    keeping only each row's log-sum-exp, backward recomputes each tile and forms its
+    gradient; four matrix products, one tile of memory. ``class_weight``, ``z_loss``,
+    ``softcap`` and ``return_lse`` always run the two-pass form (with full-vocabulary
+    tiles when the token-chunked schedule is planned).
 
     Time: the three matrix products (:math:`6 N H V` flops) dominate; the softmax step per
     chunk is the fused CPU kernel (:mod:`crossentropy.kernels`, in place over the chunk,
@@ -304,7 +495,53 @@ def linear_cross_entropy(
         reduction=reduction,
         label_smoothing=label_smoothing,
         chunk_size=chunk_size,
+        class_weight=class_weight,
+        z_loss=z_loss,
+        softcap=softcap,
+        memory_budget=memory_budget,
+        plan=plan,
+        return_lse=return_lse,
     )
+
+
+def _is_plan(value: object) -> bool:
+    return isinstance(value, LinearPlan)
+
+
+def _check_features(
+    class_weight: Any, z_loss: Any, softcap: Any, memory_budget: Any, num_classes: int
+) -> tuple[float, float | None, int]:
+    if isinstance(z_loss, bool) or not isinstance(z_loss, (int, float)) or not z_loss >= 0:
+        msg = f"z_loss must be a float >= 0, got {z_loss!r}"
+        raise ValueError(msg)
+    if softcap is not None and (
+        isinstance(softcap, bool)
+        or not isinstance(softcap, (int, float))
+        or not softcap > 0
+        or math.isinf(softcap)
+    ):
+        msg = f"softcap must be a finite float > 0 (or None), got {softcap!r}"
+        raise ValueError(msg)
+    budget = check_int("memory_budget", memory_budget)
+    if class_weight is not None:
+        if not is_plain_tensor(class_weight) or not class_weight.is_floating_point():
+            what = type(class_weight).__name__
+            if is_plain_tensor(class_weight):
+                what = f"dtype {class_weight.dtype}"
+            msg = f"class_weight must be a floating-point torch.Tensor, got {what}"
+            raise TypeError(msg)
+        if tuple(class_weight.shape) != (num_classes,):
+            msg = f"class_weight must have shape ({num_classes},), got {tuple(class_weight.shape)}"
+            raise ValueError(msg)
+        bad = ~(torch.isfinite(class_weight) & (class_weight >= 0))
+        if bool(bad.any()):
+            index = int(torch.nonzero(bad)[0, 0])
+            msg = (
+                f"class_weight must be finite and >= 0; found {float(class_weight[index])} "
+                f"at index {index}"
+            )
+            raise ValueError(msg)
+    return float(z_loss), None if softcap is None else float(softcap), budget
 
 
 def _linear_cross_entropy_impl(
@@ -317,12 +554,23 @@ def _linear_cross_entropy_impl(
     reduction: Reduction,
     label_smoothing: float,
     chunk_size: int | None,
-) -> torch.Tensor:
-
+    class_weight: torch.Tensor | None = None,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    plan: LinearPlan | None = None,
+    return_lse: bool = False,
+) -> Any:
     ignore_index = check_int("ignore_index", ignore_index)
     reduction = check_reduction(reduction)
     label_smoothing = check_label_smoothing(label_smoothing)
     hidden_size, num_classes = _check_tensors(hidden, weight, labels, bias)
+    z_loss, softcap, memory_budget = _check_features(
+        class_weight, z_loss, softcap, memory_budget, num_classes
+    )
+    if class_weight is not None and class_weight.device != hidden.device:
+        msg = f"class_weight must be on {hidden.device}, got {class_weight.device}"
+        raise ValueError(msg)
     rows = hidden.reshape(-1, hidden_size)
     # int64 first: torch compares uint8 labels with ignore_index=-100 modulo 256
     labels_long = labels.long()
@@ -338,6 +586,47 @@ def _linear_cross_entropy_impl(
             msg = f"chunk_size must be a positive int, got {chunk_size}"
             raise ValueError(msg)
     count = _count_labels(labels_long, num_classes, ignore_index)
+    if plan is None and chunk_size is None:
+        plan = plan_linear_cross_entropy(
+            rows.shape[0],
+            hidden_size,
+            num_classes,
+            dtype=compute_dtype,
+            memory_budget=memory_budget,
+            softcap=softcap is not None,
+            convert_weight=weight.dtype != compute_dtype,
+        )
+    elif plan is None:
+        plan = LinearPlan("token-chunked", chunk, num_classes, 0, memory_budget, 3)
+    elif not _is_plan(plan):
+        msg = (
+            f"plan must be a LinearPlan (from plan_linear_cross_entropy), got {type(plan).__name__}"
+        )
+        raise TypeError(msg)
+    features = class_weight is not None or z_loss or softcap is not None or return_lse
+    if features or plan.schedule == "vocab-blocked":
+        run = _BlockedRun(
+            TileOptions(
+                ignore_index,
+                label_smoothing,
+                z_loss,
+                softcap,
+                None if class_weight is None else class_weight.detach().to(compute_dtype),
+            ),
+            plan,
+            reduction,
+            compute_dtype,
+            loss_dtype(result_dtype, hidden.device),
+        )
+        loss, z_part, lse, correct = _blocked_apply(rows, weight, bias, flat_labels, run)
+        if reduction == "none":
+            loss, z_part = loss.reshape(labels.shape), z_part.reshape(labels.shape)
+        if not return_lse:
+            return loss
+        return LinearCrossEntropyOutput(
+            loss, z_part, lse.reshape(labels.shape), correct.reshape(labels.shape)
+        )
+    chunk = plan.row_block
     opts = ChunkOptions(
         ignore_index,
         reduction,
@@ -373,7 +662,8 @@ class LinearCrossEntropyLoss(nn.Module):
 
     Parameters
     ----------
-    ignore_index, reduction, label_smoothing, chunk_size
+    ignore_index, reduction, label_smoothing, chunk_size, class_weight, z_loss, softcap, \
+    memory_budget, return_lse
         As in :func:`linear_cross_entropy`.
 
     Examples
@@ -395,8 +685,16 @@ class LinearCrossEntropyLoss(nn.Module):
         reduction: Reduction = "mean",
         label_smoothing: float = 0.0,
         chunk_size: int | None = None,
+        class_weight: torch.Tensor | None = None,
+        z_loss: float = 0.0,
+        softcap: float | None = None,
+        memory_budget: int = DEFAULT_MEMORY_BUDGET,
+        return_lse: bool = False,
     ) -> None:
         super().__init__()
+        self.class_weight = class_weight
+        self.z_loss, self.softcap, self.memory_budget = z_loss, softcap, memory_budget
+        self.return_lse = return_lse
         self.ignore_index = check_int("ignore_index", ignore_index)
         self.reduction: Reduction = check_reduction(reduction)
         self.label_smoothing = check_label_smoothing(label_smoothing)
@@ -411,7 +709,7 @@ class LinearCrossEntropyLoss(nn.Module):
         weight: torch.Tensor,
         labels: torch.Tensor,
         bias: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    ) -> Any:
         """The loss of ``hidden @ weight.T + bias``; see :func:`linear_cross_entropy`."""
         return linear_cross_entropy(
             hidden,
@@ -422,6 +720,11 @@ class LinearCrossEntropyLoss(nn.Module):
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
             chunk_size=self.chunk_size,
+            class_weight=self.class_weight,
+            z_loss=self.z_loss,
+            softcap=self.softcap,
+            memory_budget=self.memory_budget,
+            return_lse=self.return_lse,
         )
 
     def extra_repr(self) -> str:
