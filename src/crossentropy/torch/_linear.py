@@ -36,6 +36,7 @@ from crossentropy.torch._autograd import (
     is_one,
     is_plain_tensor,
     loss_dtype,
+    may_overwrite_saved,
     refuse_double_backward,
     scale_saved,
 )
@@ -136,9 +137,12 @@ class _LinearCrossEntropy(torch.autograd.Function):
         losses, grads = forward_backward_in_chunks(
             h, w, b, labels, opts, scale=scale, want=_wanted(ctx)
         )
-        # Saved in the compute dtype: backward scales them, then rounds once to each
-        # input's dtype (the float32 weight gradient exists in forward anyway).
-        ctx.save_for_backward(*grads)
+        # Kept in the compute dtype: backward scales them, then rounds once to each
+        # input's dtype (the float32 weight gradient exists in forward anyway). Kept on
+        # ctx, not saved: backward drops its reference when the graph is freed, so that
+        # autograd takes the buffer as the .grad instead of copying it (a weight-sized
+        # copy otherwise).
+        ctx.grads = grads
         return _reduce(losses, count, opts.reduction).to(opts.loss_dtype)
 
     @staticmethod
@@ -154,7 +158,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
                 h, w, b, labels, opts, scale=row_scale, want=_wanted(ctx)
             )
         else:
-            grads = list(ctx.saved_tensors)
+            grads = list(ctx.grads)
+            if may_overwrite_saved():
+                del ctx.grads  # the returned tensors are then the only references
             if not is_one(grad_output):  # dL/dtheta = grad_output * dloss/dtheta
                 grads = [None if g is None else scale_saved(g, grad_output) for g in grads]
         out = [

@@ -71,7 +71,17 @@ __all__ = [
 DEFAULT_MEMORY_BUDGET = 64 << 20  # 64 MiB
 #: The token-chunked schedule is taken when a chunk of at least this many rows (or the
 #: whole batch) fits the budget: below it the weight is reread too often.
-MIN_TOKEN_ROWS = 256
+MIN_TOKEN_ROWS = 128
+#: Part of the budget kept for what the tiles do not hold: the matrix products' packing
+#: workspace (MKL's is ~10 MiB at these shapes) and the per-row statistics.
+RESERVE_BYTES = 16 << 20
+
+
+def reserve(memory_budget: int) -> int:
+    """The bytes of ``memory_budget`` not given to tiles: 16 MiB, at most a quarter."""
+    return min(RESERVE_BYTES, memory_budget // 4)
+
+
 #: The token-chunked schedule's chunk never exceeds this many rows (measured: past ~1024
 #: rows larger chunks only cost memory).
 MAX_TOKEN_ROWS = 1024
@@ -130,10 +140,12 @@ def plan_linear_cross_entropy(
 ) -> LinearPlan:
     """The schedule and tile sizes for ``N`` rows, ``H`` hidden units, ``V`` classes.
 
-    The token-chunked schedule when a chunk of :data:`MIN_TOKEN_ROWS` rows (or all ``N``)
-    of full-vocabulary logits fits ``memory_budget``; otherwise vocabulary blocks of the
-    widest multiple of :data:`VOCAB_QUANTUM` classes that fits with ``min(N, 8192)`` rows
-    (fewer rows when even one quantum would not fit).
+    The tiles get ``memory_budget`` less a reserve (:func:`reserve`: 16 MiB, at most a
+    quarter) for the matrix products' workspace and the per-row statistics. The
+    token-chunked schedule when a chunk of :data:`MIN_TOKEN_ROWS` rows (or all ``N``)
+    of full-vocabulary logits fits; otherwise vocabulary blocks of the widest multiple
+    of :data:`VOCAB_QUANTUM` classes that fits with ``min(N, 8192)`` rows (fewer rows
+    when even one quantum would not fit).
 
     Raises
     ------
@@ -145,10 +157,11 @@ def plan_linear_cross_entropy(
     n = max(int(num_rows), 1)
     quantum = min(num_classes, VOCAB_QUANTUM)
     smallest = buffers * quantum * item + (quantum * hidden_size * item if convert_weight else 0)
+    budget, memory_budget = memory_budget, memory_budget - reserve(memory_budget)
     if memory_budget < smallest:
         msg = (
             f"memory_budget must hold at least one row of a {quantum}-class tile "
-            f"({smallest} bytes here), got {memory_budget}"
+            f"({smallest} bytes here) besides a quarter kept for workspace, got {budget}"
         )
         raise ValueError(msg)
     full_row = buffers * num_classes * item
@@ -156,7 +169,7 @@ def plan_linear_cross_entropy(
     if not convert_weight and fits >= min(n, MIN_TOKEN_ROWS):
         rows = min(n, MAX_TOKEN_ROWS, fits)
         rows = rows if rows == n or rows < 64 else rows // 64 * 64
-        return LinearPlan("token-chunked", rows, num_classes, rows * full_row, memory_budget, 3)
+        return LinearPlan("token-chunked", rows, num_classes, rows * full_row, budget, 3)
     rows = min(n, MAX_ROW_BLOCK)
 
     def width(rows: int) -> int:
@@ -169,7 +182,7 @@ def plan_linear_cross_entropy(
     if vocab < num_classes:
         vocab = max(quantum, vocab // VOCAB_QUANTUM * VOCAB_QUANTUM)
     used = buffers * rows * vocab * item + (vocab * hidden_size * item if convert_weight else 0)
-    return LinearPlan("vocab-blocked", rows, vocab, used, memory_budget, 4)
+    return LinearPlan("vocab-blocked", rows, vocab, used, budget, 4)
 
 
 @dataclass(frozen=True)
