@@ -40,7 +40,7 @@ def _rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _one(method: str, shape: tuple[int, int, int], repeat: int, threads: int) -> dict:
+def _one(method: str, shape: tuple[int, int, int], repeat: int, threads: int, mode: str) -> dict:
     import torch
     import torch.nn.functional as F
 
@@ -101,14 +101,14 @@ def _one(method: str, shape: tuple[int, int, int], repeat: int, threads: int) ->
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     extra = peak - base - grad_bytes - (n * v * 4 if method == "floor" else 0)
     times = []
-    for _ in range(repeat):
+    for _ in range(repeat if mode == "time" else 0):
         t0 = time.perf_counter()
         run()
         times.append(time.perf_counter() - t0)
     return {
         "method": method,
         "shape": list(shape),
-        "seconds": statistics.median(times),
+        "seconds": statistics.median(times) if times else None,
         "times": times,
         "extra_bytes": extra,
         "default_plan": default.__dict__,
@@ -126,9 +126,9 @@ def main() -> int:
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        method, shape = args.one.split(":")
+        mode, method, shape = args.one.split(":")
         dims = tuple(int(x) for x in shape.split("x"))
-        print(json.dumps(_one(method, dims, args.repeat, args.threads)))  # type: ignore[arg-type]
+        print(json.dumps(_one(method, dims, args.repeat, args.threads, mode)))  # type: ignore[arg-type]
         return 0
     if args.out and Path(args.out).exists() and not args.force:
         print(f"--out {args.out} exists; pass --force to replace it", file=sys.stderr)
@@ -137,27 +137,28 @@ def main() -> int:
     for shape in args.shapes.split(","):
         by_method = {}
         for method in args.methods.split(","):
-            cmd = [
-                sys.executable,
-                __file__,
-                "--one",
-                f"{method}:{shape}",
-                "--repeat",
-                str(args.repeat),
-                "--threads",
-                str(args.threads),
-            ]
-            # A fixed mmap threshold: glibc returns every large block to the system when
-            # it is freed, so the peak resident size is what was live at once.
-            env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"}
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-            if done.returncode:
-                print(
-                    f"{method} {shape}: failed: {done.stderr.strip().splitlines()[-1:]}",
-                    file=sys.stderr,
-                )
+
+            def child(
+                mode: str, env: dict[str, str], method: str = method, shape: str = shape
+            ) -> dict | None:
+                cmd = [sys.executable, __file__, "--one", f"{mode}:{method}:{shape}"]
+                cmd += ["--repeat", str(args.repeat), "--threads", str(args.threads)]
+                done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+                if done.returncode:
+                    last = done.stderr.strip().splitlines()[-1:]
+                    print(f"{method} {shape} ({mode}): failed: {last}", file=sys.stderr)
+                    return None
+                return dict(json.loads(done.stdout))
+
+            # Memory in its own process, with a fixed mmap threshold: glibc then returns
+            # every large block when it is freed, so the peak resident size is what was
+            # live at once. Time in another, with glibc's defaults (the fixed threshold
+            # makes every large allocation fault its pages in anew).
+            memory = child("memory", {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"})
+            timing = child("time", dict(os.environ))
+            if memory is None or timing is None:
                 continue
-            result = json.loads(done.stdout)
+            result = {**timing, "extra_bytes": memory["extra_bytes"]}
             by_method[method] = result
             rows.append(result)
             floor = by_method.get("floor", {}).get("seconds")

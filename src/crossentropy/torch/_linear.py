@@ -49,6 +49,7 @@ from crossentropy.torch._linear_blocked import (
     blocked_statistics,
     plan_linear_cross_entropy,
     row_losses,
+    row_targets,
 )
 from crossentropy.torch._linear_chunks import (
     ChunkOptions,
@@ -189,9 +190,10 @@ def _reduced_losses(
     stats: RowStats, labels: torch.Tensor, run: _BlockedRun, num_classes: int
 ) -> tuple[torch.Tensor, torch.Tensor, float, int]:
     """``(loss, z-loss)`` reduced, and the mean's two denominators (sum of w_y, count)."""
-    ce, zeta, w_y = row_losses(stats, labels, run.tile, num_classes)
-    count = int((labels != run.tile.ignore_index).sum())
-    mass = float(w_y.sum(dtype=torch.float64))
+    targets = row_targets(labels, run.tile, num_classes, stats.lse.dtype)
+    ce, zeta = row_losses(stats, targets, run.tile)
+    count = int(targets.counted.sum())
+    mass = float(targets.w_y.sum(dtype=torch.float64))
     if run.reduction == "none":
         return ce + zeta, zeta, mass, count
     ce_total, z_total = ce.sum(dtype=torch.float64), zeta.sum(dtype=torch.float64)
@@ -249,14 +251,15 @@ class _BlockedLinearCrossEntropy(torch.autograd.Function):
         if run.reduction == "mean":
             g = g / mass if mass else torch.zeros_like(g)
             gz = gz / count if count else torch.zeros_like(gz)
-        stats = RowStats(lse.to(dtype), lse, lse, lse)  # pass 2 needs only lse
+        targets = row_targets(labels, run.tile, weight.shape[0], dtype)
         lse_grad = grad_lse.reshape(-1).to(dtype)
         grads = blocked_gradients(
             h,
             w,
             b,
             labels,
-            stats,
+            lse.to(dtype),
+            targets,
             run.tile,
             run.plan,
             g,

@@ -60,11 +60,13 @@ __all__ = [
     "DEFAULT_MEMORY_BUDGET",
     "LinearPlan",
     "RowStats",
+    "RowTargets",
     "TileOptions",
     "blocked_gradients",
     "blocked_statistics",
     "plan_linear_cross_entropy",
     "row_losses",
+    "row_targets",
 ]
 
 #: The default extra-memory budget of :func:`~crossentropy.torch.linear_cross_entropy`.
@@ -204,6 +206,7 @@ class RowStats:
     picked: torch.Tensor  # the (capped) logit of the label; 0 for ignored rows
     target_dot: torch.Tensor  # sum_j w_j z_ij (0 without smoothing)
     argmax: torch.Tensor  # int64
+    best: torch.Tensor  # the largest (capped) logit of the row
 
 
 def _blocks(size: int, step: int) -> Iterator[tuple[int, int]]:
@@ -281,35 +284,49 @@ def blocked_statistics(  # noqa: PLR0917 - the tensors, then how to compute
             total[r0:r1] = total[r0:r1] * torch.exp(old - new) + z.sub_(new[:, None]).exp_().sum(1)
             peak[r0:r1] = new
     lse = peak + torch.log(total)
-    return RowStats(lse, picked, target_dot, argmax)
+    return RowStats(lse, picked, target_dot, argmax, best)
 
 
-def _class_weight_of(
-    labels: torch.Tensor, opts: TileOptions, counted: torch.Tensor
-) -> torch.Tensor:
-    """``w_{y_i}`` per row (1 without class weights; 0 for ignored rows)."""
-    dtype = opts.class_weight.dtype if opts.class_weight is not None else torch.float64
+@dataclass(frozen=True)
+class RowTargets:
+    """What each row's target is, over the whole vocabulary (all shards).
+
+    ``counted``: the rows whose label is not ``ignore_index``; ``w_y``: their label's
+    class weight (1 without class weights, 0 for ignored rows); ``mass``: the sum of the
+    class weights (``V`` without); ``num_classes``: ``V``.
+    """
+
+    counted: torch.Tensor
+    w_y: torch.Tensor
+    mass: float
+    num_classes: int
+
+
+def row_targets(
+    labels: torch.Tensor, opts: TileOptions, num_classes: int, dtype: torch.dtype
+) -> RowTargets:
+    """The targets of one process's rows over its whole vocabulary."""
+    counted = labels != opts.ignore_index
     if opts.class_weight is None:
-        return counted.to(dtype)
+        return RowTargets(counted, counted.to(dtype), float(num_classes), num_classes)
     safe = torch.where(counted, labels, 0)
-    return torch.where(counted, opts.class_weight[safe], 0.0)
+    w_y = torch.where(counted, opts.class_weight[safe], 0.0).to(dtype)
+    mass = float(opts.class_weight.sum(dtype=torch.float64))
+    return RowTargets(counted, w_y, mass, num_classes)
 
 
 def row_losses(
-    stats: RowStats, labels: torch.Tensor, opts: TileOptions, num_classes: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(cross-entropy, z-loss, w_y)`` per row (0 for ignored rows), compute dtype."""
-    counted = labels != opts.ignore_index
-    eps = opts.label_smoothing
-    w_y = _class_weight_of(labels, opts, counted).to(stats.lse.dtype)
-    loss = (1.0 - eps) * w_y * (stats.lse - stats.picked)
+    stats: RowStats, targets: RowTargets, opts: TileOptions
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(cross-entropy, z-loss)`` per row (0 for ignored rows), compute dtype."""
+    counted, eps, num_classes = targets.counted, opts.label_smoothing, targets.num_classes
+    loss = (1.0 - eps) * targets.w_y * (stats.lse - stats.picked)
     if eps > 0:
-        mass = num_classes if opts.class_weight is None else opts.class_weight.sum()
-        smooth = (eps / num_classes) * (mass * stats.lse - stats.target_dot)
+        smooth = (eps / num_classes) * (targets.mass * stats.lse - stats.target_dot)
         loss = loss + torch.where(counted, smooth, 0.0)
     loss = torch.where(counted, loss, 0.0)
     zeta = torch.where(counted, opts.z_loss * stats.lse.square(), 0.0)
-    return loss, zeta, w_y
+    return loss, zeta
 
 
 def blocked_gradients(  # noqa: PLR0917
@@ -317,7 +334,8 @@ def blocked_gradients(  # noqa: PLR0917
     weight: torch.Tensor,
     bias: torch.Tensor | None,
     labels: torch.Tensor,
-    stats: RowStats,
+    lse: torch.Tensor,
+    targets: RowTargets,
     opts: TileOptions,
     plan: LinearPlan,
     scale: torch.Tensor,
@@ -327,24 +345,24 @@ def blocked_gradients(  # noqa: PLR0917
 ) -> list[torch.Tensor | None]:
     """Pass 2: the gradients of hidden, weight, bias (compute dtype; None where not wanted).
 
+    ``labels`` are positions in this ``weight``'s classes (any other value: a label
+    elsewhere, or ignored); ``lse`` and ``targets`` are over the whole vocabulary.
     ``scale``/``z_scale`` (``(N,)``): each row's factor for its cross-entropy and its
     z-loss (the reduction's share times the incoming gradient); ``lse_grad``: the
     incoming gradient of the returned log-sum-exp, if any.
     """
     n, num_classes = hidden.shape[0], weight.shape[0]
     dtype, device = hidden.dtype, hidden.device
-    counted = labels != opts.ignore_index
-    eps = opts.label_smoothing
-    w_y = _class_weight_of(labels, opts, counted).to(dtype)
+    counted, eps, vocab = targets.counted, opts.label_smoothing, targets.num_classes
+    w_y = targets.w_y.to(dtype)
     c = torch.where(counted, scale.to(dtype), 0.0)
-    mass = num_classes if opts.class_weight is None else opts.class_weight.sum()
-    a = c * ((1.0 - eps) * w_y + (eps / num_classes) * mass)
+    a = c * ((1.0 - eps) * w_y + (eps / vocab) * targets.mass)
     if opts.z_loss:
-        a = a + torch.where(counted, z_scale.to(dtype), 0.0) * (2.0 * opts.z_loss) * stats.lse
+        a = a + torch.where(counted, z_scale.to(dtype), 0.0) * (2.0 * opts.z_loss) * lse
     if lse_grad is not None:
         a = a + lse_grad.to(dtype)
     b_coef = c * (1.0 - eps) * w_y
-    d_coef = c * (eps / num_classes)
+    d_coef = c * (eps / vocab)
     grad_hidden = torch.zeros_like(hidden) if want[0] else None
     grad_weight = torch.zeros(weight.shape, dtype=dtype, device=device) if want[1] else None
     grad_bias = torch.zeros(num_classes, dtype=dtype, device=device) if want[2] else None
@@ -359,7 +377,7 @@ def blocked_gradients(  # noqa: PLR0917
             g = _tile(hidden[r0:r1], w_blk, b_blk, buffer[: r1 - r0, : v1 - v0])
             if capped is not None:  # keep the capped logits for the cap's derivative
                 capped[: r1 - r0, : v1 - v0].copy_(_cap(g, opts.softcap))
-            g.sub_(stats.lse[r0:r1, None]).exp_().mul_(a[r0:r1, None])  # a_i p_ij
+            g.sub_(lse[r0:r1, None]).exp_().mul_(a[r0:r1, None])  # a_i p_ij
             if eps > 0:
                 if cw is None:
                     g.sub_(d_coef[r0:r1, None])

@@ -1,0 +1,335 @@
+r"""Vocabulary-parallel linear cross-entropy over ``torch.distributed`` (Megatron's layout).
+
+Each rank of a process group holds a contiguous slice of the output layer's rows: rank
+:math:`r` has ``weight_shard`` :math:`W_r` of shape ``(V_r, H)``, the classes
+``[offset_r, offset_r + V_r)`` in rank order (shards may differ in size). Every rank has
+the same ``hidden`` states and ``labels``. No rank ever holds logits beyond one tile of
+its own shard (the vocabulary-blocked schedule of :mod:`crossentropy.torch._linear_blocked`):
+
+* forward: each rank's pass 1 gives, per row, the log-sum-exp of its shard's logits, the
+  label's logit when it owns the label, and its part of the smoothing sum; one
+  all-reduce of the maxima and one of the rescaled sums give the global log-sum-exp
+  :math:`\mathrm{lse} = M + \log \sum_r e^{\mathrm{lse}_r - M}`; the label logit, the
+  label's class weight and the smoothing sums are all-reduced (the owner holds the only
+  non-zero term). Every rank then has the same loss.
+* backward: each rank forms its shard's gradient tiles from the global log-sum-exp;
+  :math:`\partial W_r` stays local, the partial :math:`\partial h` of each rank is
+  all-reduced (a sum over the vocabulary).
+
+The same options as :func:`crossentropy.torch.linear_cross_entropy`. Works with any
+backend: gloo on CPU (as the tests run it) and NCCL on GPUs unchanged (the collectives
+are ``all_reduce`` of ``(N,)`` statistics and of ``(N, H)`` for the hidden gradient).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from crossentropy._agnostic._options import check_label_smoothing
+from crossentropy._validation import Reduction, check_int, check_reduction
+from crossentropy.torch._autograd import loss_dtype, refuse_double_backward
+from crossentropy.torch._linear import LinearCrossEntropyOutput, _check_features
+from crossentropy.torch._linear_blocked import (
+    DEFAULT_MEMORY_BUDGET,
+    LinearPlan,
+    RowStats,
+    RowTargets,
+    TileOptions,
+    blocked_gradients,
+    blocked_statistics,
+    plan_linear_cross_entropy,
+    row_losses,
+)
+
+__all__ = ["vocab_parallel_linear_cross_entropy"]
+
+
+@dataclass(frozen=True)
+class _Shard:
+    group: Any
+    offset: int
+    num_classes: int  # the whole vocabulary
+    tile: TileOptions  # class_weight: this shard's slice
+    plan: LinearPlan
+    reduction: Reduction
+    compute_dtype: torch.dtype
+    loss_dtype: torch.dtype
+
+
+def _all_reduce(tensor: torch.Tensor, group: Any, op: Any = None) -> torch.Tensor:
+    dist.all_reduce(tensor, op=dist.ReduceOp.SUM if op is None else op, group=group)
+    return tensor
+
+
+def _local_labels(labels: torch.Tensor, shard: _Shard, size: int) -> torch.Tensor:
+    """Positions in this shard; rows whose label is elsewhere get a value no block has.
+
+    Ignored rows keep ``ignore_index`` (so they stay uncounted); the sentinel for
+    "elsewhere" is ``-1`` (``-2`` when ``ignore_index`` is ``-1``), never in ``[0, V_r)``.
+    """
+    ignore = shard.tile.ignore_index
+    sentinel = -2 if ignore == -1 else -1
+    local = labels - shard.offset
+    mine = (labels != ignore) & (local >= 0) & (local < size)
+    return torch.where(mine, local, torch.where(labels == ignore, labels, sentinel))
+
+
+def _global_targets(labels: torch.Tensor, shard: _Shard, dtype: torch.dtype) -> RowTargets:
+    counted = labels != shard.tile.ignore_index
+    cw = shard.tile.class_weight
+    if cw is None:
+        return RowTargets(counted, counted.to(dtype), float(shard.num_classes), shard.num_classes)
+    local = labels - shard.offset
+    mine = counted & (local >= 0) & (local < cw.shape[0])
+    w_y = torch.where(mine, cw[torch.where(mine, local, 0)], 0.0).to(dtype)
+    _all_reduce(w_y, shard.group)
+    mass = _all_reduce(cw.sum(dtype=torch.float64).reshape(1), shard.group)
+    return RowTargets(counted, w_y, float(mass), shard.num_classes)
+
+
+def _global_stats(local: RowStats, labels: torch.Tensor, shard: _Shard) -> RowStats:
+    """The whole vocabulary's statistics from each shard's (all ranks get the same)."""
+    group = shard.group
+    peak = _all_reduce(local.lse.clone(), group, dist.ReduceOp.MAX)
+    finite_peak = torch.where(torch.isfinite(peak), peak, 0.0)
+    total = _all_reduce(torch.exp(local.lse - finite_peak), group)
+    lse = finite_peak + torch.log(total)
+    picked = _all_reduce(local.picked.clone(), group)
+    target_dot = _all_reduce(local.target_dot.clone(), group)
+    best = _all_reduce(local.best.clone(), group, dist.ReduceOp.MAX)
+    # the first maximum over the whole vocabulary: the smallest global index holding it
+    none = torch.iinfo(torch.int64).max
+    candidate = torch.where(local.best == best, local.argmax + shard.offset, none)
+    argmax = _all_reduce(candidate, group, dist.ReduceOp.MIN)
+    del labels
+    return RowStats(lse, picked, target_dot, argmax, best)
+
+
+class _VocabParallel(torch.autograd.Function):
+    @staticmethod
+    def forward(  # noqa: PLR0917 - autograd passes a Function's inputs positionally
+        ctx: Any,
+        hidden: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        labels: torch.Tensor,
+        shard: _Shard,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        ctx.shard = shard
+        ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
+        dtype = shard.compute_dtype
+        h = hidden.detach().to(dtype)
+        b = None if bias is None else bias.detach().to(dtype)
+        local_labels = _local_labels(labels, shard, weight.shape[0])
+        local = blocked_statistics(h, weight.detach(), b, local_labels, shard.tile, shard.plan)
+        stats = _global_stats(local, labels, shard)
+        targets = _global_targets(labels, shard, dtype)
+        ce, zeta = row_losses(stats, targets, shard.tile)
+        count = int(targets.counted.sum())
+        mass = float(targets.w_y.sum(dtype=torch.float64))
+        if shard.reduction == "none":
+            loss, z_part = ce + zeta, zeta
+        else:
+            ce_total, z_part = ce.sum(dtype=torch.float64), zeta.sum(dtype=torch.float64)
+            if shard.reduction == "mean":
+                ce_total = ce_total / mass if count else torch.full_like(ce_total, math.nan)
+                z_part = z_part / count if count else torch.full_like(z_part, math.nan)
+            loss = ce_total + z_part
+        ctx.denominators = (mass, count)
+        ctx.save_for_backward(hidden, weight, bias, labels, stats.lse)
+        correct = (stats.argmax == labels) & targets.counted
+        ctx.mark_non_differentiable(correct)
+        out = shard.loss_dtype
+        return loss.to(out), z_part.to(out), stats.lse.to(out), correct
+
+    @staticmethod
+    def backward(
+        ctx: Any,
+        grad_loss: torch.Tensor,
+        grad_z: torch.Tensor,
+        grad_lse: torch.Tensor,
+        _grad_correct: torch.Tensor | None,
+    ) -> tuple[torch.Tensor | None, ...]:
+        refuse_double_backward("crossentropy.torch.distributed.vocab_parallel_linear_cross_entropy")
+        shard: _Shard = ctx.shard
+        hidden, weight, bias, labels, lse = ctx.saved_tensors
+        dtype = shard.compute_dtype
+        h = hidden.detach().to(dtype)
+        b = None if bias is None else bias.detach().to(dtype)
+        n = h.shape[0]
+        mass, count = ctx.denominators
+        g = grad_loss.to(dtype).reshape(-1)
+        g = g.expand(n) if g.numel() == 1 and n != 1 else g
+        gz = g + grad_z.to(dtype).reshape(-1).expand(n)
+        if shard.reduction == "mean":
+            g = g / mass if mass else torch.zeros_like(g)
+            gz = gz / count if count else torch.zeros_like(gz)
+        targets = _global_targets(labels, shard, dtype)
+        lse_grad = grad_lse.reshape(-1).to(dtype)
+        want_hidden = bool(ctx.needs_input_grad[0])
+        grads = blocked_gradients(
+            h,
+            weight.detach(),
+            b,
+            _local_labels(labels, shard, weight.shape[0]),
+            lse.to(dtype),
+            targets,
+            shard.tile,
+            shard.plan,
+            g,
+            gz,
+            lse_grad if bool(lse_grad.any()) else None,
+            (
+                want_hidden,
+                bool(ctx.needs_input_grad[1]),
+                bias is not None and bool(ctx.needs_input_grad[2]),
+            ),
+        )
+        if want_hidden and grads[0] is not None:
+            _all_reduce(grads[0], shard.group)  # each rank's share of the vocabulary sum
+        out = [
+            None if gr is None or d is None else gr.to(d)
+            for gr, d in zip(grads, ctx.dtypes, strict=True)
+        ]
+        return out[0], out[1], out[2], None, None
+
+
+def vocab_parallel_linear_cross_entropy(
+    hidden: torch.Tensor,
+    weight_shard: torch.Tensor,
+    labels: torch.Tensor,
+    bias_shard: torch.Tensor | None = None,
+    *,
+    group: Any = None,
+    ignore_index: int = -100,
+    reduction: Reduction = "mean",
+    label_smoothing: float = 0.0,
+    class_weight_shard: torch.Tensor | None = None,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    return_lse: bool = False,
+) -> Any:
+    r"""Linear cross-entropy with the weight's rows split over the ranks of ``group``.
+
+    The value and gradients of :func:`crossentropy.torch.linear_cross_entropy` on the
+    concatenation (in rank order) of every rank's ``weight_shard`` (and ``bias_shard``,
+    ``class_weight_shard``), called collectively by every rank of ``group`` with the same
+    ``hidden`` and ``labels``. The logits are never gathered: each rank computes tiles of
+    its own shard, and only per-row statistics (and, in backward, the hidden gradient)
+    cross the network.
+
+    Parameters
+    ----------
+    hidden : Tensor, shape (..., H)
+        The same on every rank.
+    weight_shard : Tensor, shape (V_r, H)
+        This rank's contiguous rows of the output layer (``V_r`` may differ by rank).
+    labels : Tensor of int, shape (...)
+        Global class indices in ``[0, V)`` or ``ignore_index``; the same on every rank.
+    bias_shard : Tensor, shape (V_r,), optional
+    group : ProcessGroup, optional
+        The tensor-parallel group (default: the whole world).
+    ignore_index, reduction, label_smoothing, z_loss, softcap, memory_budget, return_lse
+        As in :func:`~crossentropy.torch.linear_cross_entropy`.
+    class_weight_shard : Tensor, shape (V_r,), optional
+        This rank's slice of the class weights.
+
+    Returns
+    -------
+    Tensor or LinearCrossEntropyOutput
+        The same on every rank. ``weight_shard.grad`` (and ``bias_shard.grad``) is this
+        rank's slice of the full gradient; ``hidden.grad`` is the full hidden gradient
+        on every rank.
+
+    Raises
+    ------
+    RuntimeError
+        ``torch.distributed`` is not initialised.
+    ValueError
+        As :func:`~crossentropy.torch.linear_cross_entropy`; a label outside
+        ``[0, V)``, naming its index (checked on every rank).
+
+    Examples
+    --------
+    Run on each of two ranks (``torchrun --nproc-per-node 2``)::
+
+        rank = dist.get_rank()
+        shard = full_weight[rank * V // 2 : (rank + 1) * V // 2]
+        loss = vocab_parallel_linear_cross_entropy(hidden, shard, labels)
+        loss.backward()  # shard.grad: this rank's rows; hidden.grad: the whole
+    """
+    if not dist.is_available() or not dist.is_initialized():
+        msg = (
+            "vocab_parallel_linear_cross_entropy needs torch.distributed initialised "
+            "(dist.init_process_group); for one process use linear_cross_entropy"
+        )
+        raise RuntimeError(msg)
+    from crossentropy.torch._linear import _check_tensors, _count_labels
+
+    ignore_index = check_int("ignore_index", ignore_index)
+    reduction = check_reduction(reduction)
+    label_smoothing = check_label_smoothing(label_smoothing)
+    hidden_size, local_classes = _check_tensors(hidden, weight_shard, labels, bias_shard)
+    z_loss, softcap, memory_budget = _check_features(
+        class_weight_shard, z_loss, softcap, memory_budget, local_classes
+    )
+    sizes = torch.tensor([local_classes], dtype=torch.int64)
+    world = dist.get_world_size(group)
+    gathered = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
+    backend_device = hidden.device if dist.get_backend(group) == "nccl" else torch.device("cpu")
+    sizes = sizes.to(backend_device)
+    gathered = [t.to(backend_device) for t in gathered]
+    dist.all_gather(gathered, sizes, group=group)
+    shard_sizes = [int(t) for t in gathered]
+    rank = dist.get_rank(group)
+    offset, num_classes = sum(shard_sizes[:rank]), sum(shard_sizes)
+    labels_long = labels.long()
+    _count_labels(labels_long, num_classes, ignore_index)
+    rows = hidden.reshape(-1, hidden_size)
+    dtypes = [t.dtype for t in (hidden, weight_shard, bias_shard) if t is not None]
+    compute_dtype = torch.float64 if torch.float64 in dtypes else torch.float32
+    result_dtype = dtypes[0]
+    for other in dtypes[1:]:
+        result_dtype = torch.promote_types(result_dtype, other)
+    plan = plan_linear_cross_entropy(
+        rows.shape[0],
+        hidden_size,
+        local_classes,
+        dtype=compute_dtype,
+        memory_budget=memory_budget,
+        softcap=softcap is not None,
+        convert_weight=weight_shard.dtype != compute_dtype,
+    )
+    shard = _Shard(
+        group,
+        offset,
+        num_classes,
+        TileOptions(
+            ignore_index,
+            label_smoothing,
+            z_loss,
+            softcap,
+            None if class_weight_shard is None else class_weight_shard.detach().to(compute_dtype),
+        ),
+        plan,
+        reduction,
+        compute_dtype,
+        loss_dtype(result_dtype, hidden.device),
+    )
+    apply: Any = _VocabParallel.apply
+    loss, z_part, lse, correct = apply(
+        rows, weight_shard, bias_shard, labels_long.reshape(-1), shard
+    )
+    if reduction == "none":
+        loss, z_part = loss.reshape(labels.shape), z_part.reshape(labels.shape)
+    if not return_lse:
+        return loss
+    return LinearCrossEntropyOutput(
+        loss, z_part, lse.reshape(labels.shape), correct.reshape(labels.shape)
+    )
