@@ -226,3 +226,66 @@ def test_double_backward_is_refused_in_the_blocked_schedule() -> None:
     loss = linear_cross_entropy(h, w, y, b, plan=PLANS[0])
     with pytest.raises(RuntimeError, match="double backward"):
         torch.autograd.grad(loss, h, create_graph=True)
+
+
+def test_gradient_filtering_is_off_by_default_and_bounded_when_on() -> None:
+    h, w, b, y = make()
+    exact = torch.autograd.grad(naive(h, w, b, y), (h, w, b))
+    for threshold in [1e-12, 1e-3, 1e-1]:
+        loss = linear_cross_entropy(h, w, y, b, plan=PLANS[0], grad_filter=threshold)
+        assert relative_error(loss, naive(h, w, b, y)) <= 1e-12  # the loss stays exact
+        filtered = torch.autograd.grad(loss, (h, w, b))
+        # a skipped tile holds entries below the threshold only, so an entry of the
+        # weight (bias) gradient moves by at most N x threshold x max|h| (N x threshold),
+        # one of the hidden gradient by at most V x threshold x max|W|
+        drift = [float((a - r).abs().max()) for a, r in zip(filtered, exact, strict=True)]
+        assert drift[0] <= V * threshold * float(w.detach().abs().max()) + 1e-15
+        assert drift[1] <= N * threshold * float(h.detach().abs().max()) + 1e-15
+        assert drift[2] <= N * threshold + 1e-15
+        if threshold == 1e-1:
+            assert max(drift) > 0  # something was skipped: the check can fail
+    tiny = linear_cross_entropy(h, w, y, b, plan=PLANS[0], grad_filter=1e-30)
+    for a, r in zip(torch.autograd.grad(tiny, (h, w, b)), exact, strict=True):
+        assert relative_error(a, r) <= 1e-12
+    with pytest.raises(ValueError, match="grad_filter must be a finite float >= 0"):
+        linear_cross_entropy(h, w, y, b, grad_filter=-1.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_takes_z_loss_softcap_and_return_lse(reduction: str) -> None:
+    from crossentropy.torch import CrossEntropyOutput, cross_entropy
+
+    gen = torch.Generator().manual_seed(4)
+    z = torch.randn(9, 6, generator=gen, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 6, (9,), generator=gen)
+    y[0] = -100
+    out = cross_entropy(z, y, reduction=reduction, z_loss=0.02, softcap=2.5, return_lse=True)
+    assert isinstance(out, CrossEntropyOutput)
+    capped = 2.5 * torch.tanh(z / 2.5)
+    lse = torch.logsumexp(capped, 1)
+    counted = y != -100
+    zeta = torch.where(counted, 0.02 * lse**2, 0.0)
+    zeta = {"none": zeta, "sum": zeta.sum(), "mean": zeta.sum() / counted.sum()}[reduction]
+    ref = F.cross_entropy(capped, y, reduction=reduction) + zeta
+    assert relative_error(out.loss, ref) <= 1e-14
+    assert relative_error(out.lse, lse) <= 1e-14
+    assert torch.equal(out.correct, (capped.argmax(1) == y) & counted)
+    mine = torch.autograd.grad(out.loss.sum(), z)[0]
+    theirs = torch.autograd.grad(ref.sum(), z)[0]
+    assert relative_error(mine, theirs) <= 1e-13
+    with pytest.raises(ValueError, match="softcap must be a finite float > 0"):
+        cross_entropy(z, y, softcap=0.0)
+    with pytest.raises(ValueError, match="z_loss must be a float >= 0"):
+        cross_entropy(z, y, z_loss=-1.0)
+
+
+def test_non_finite_hidden_propagates_nan_as_naive_does() -> None:
+    h, w, b, y = make()
+    h = h.detach().clone()
+    h[3, 1] = float("nan")
+    h.requires_grad_()
+    for plan in PLANS:
+        ours = linear_cross_entropy(h, w, y, b, reduction="none", plan=plan)
+        ref = naive(h, w, b, y, reduction="none")
+        assert torch.equal(torch.isnan(ours), torch.isnan(ref))
+        assert bool(torch.isnan(ours[3]))

@@ -30,7 +30,7 @@ except ImportError as err:
     msg = "crossentropy.torch needs PyTorch: pip install 'crossentropy[torch]'"
     raise ImportError(msg) from err
 
-from crossentropy.torch._cross_entropy import CrossEntropyLoss, cross_entropy
+from crossentropy.torch._cross_entropy import CrossEntropyLoss, CrossEntropyOutput, cross_entropy
 from crossentropy.torch._linear import (
     LinearCrossEntropyLoss,
     LinearCrossEntropyOutput,
@@ -41,6 +41,7 @@ from crossentropy.torch._linear import (
 
 __all__ = [
     "CrossEntropyLoss",
+    "CrossEntropyOutput",
     "LinearCrossEntropyLoss",
     "LinearCrossEntropyOutput",
     "LinearPlan",

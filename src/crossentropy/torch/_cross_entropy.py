@@ -23,8 +23,9 @@ rows. The kernel computes the loss and this gradient in one pass; backward only 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
@@ -48,7 +49,7 @@ from crossentropy.torch._autograd import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["CrossEntropyLoss", "cross_entropy"]
+__all__ = ["CrossEntropyLoss", "CrossEntropyOutput", "cross_entropy"]
 
 _FUSED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
@@ -209,7 +210,10 @@ def cross_entropy(
     reduction: Reduction = "mean",
     label_smoothing: float = 0.0,
     inplace_backward: bool = False,
-) -> torch.Tensor:
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+    return_lse: bool = False,
+) -> Any:
     r"""``torch.nn.functional.cross_entropy``, fused into one pass on CPU.
 
     On CPU tensors with integer targets, the loss and its gradient with respect to
@@ -248,10 +252,19 @@ def cross_entropy(
         are what an optimiser updates). ``input``'s version counter is bumped, so a
         backward that saved the logits raises PyTorch's "modified by an inplace
         operation" error instead of reading the gradient.
+    z_loss : float, default 0
+        PaLM's z-loss, ``z_loss * logsumexp(input)**2`` per counted item, added to the
+        loss (its mean is over the counted items, unweighted), as in
+        :func:`~crossentropy.torch.linear_cross_entropy`.
+    softcap : float > 0, optional
+        Gemma 2's soft cap: the logits become ``softcap * tanh(input / softcap)``.
+    return_lse : bool, default False
+        Return a :class:`CrossEntropyOutput` (loss, z-loss, per-item log-sum-exp of the
+        (capped) logits, per-item correctness) instead of the loss alone.
 
     Returns
     -------
-    Tensor
+    Tensor or CrossEntropyOutput
         0-d for ``"mean"``/``"sum"``, the shape of ``target`` for ``"none"``; ``input``'s
         dtype (float32 for half precision under ``torch.autocast``, as PyTorch).
 
@@ -299,6 +312,10 @@ def cross_entropy(
     Double backward is not supported: a backward with ``create_graph=True`` raises
     ``RuntimeError`` (rather than silently dropping the second-order term).
 
+    ``z_loss``, ``softcap`` and ``return_lse`` are computed with PyTorch's own operations
+    (the cap, ``logsumexp`` and ``F.cross_entropy``, differentiated by autograd), not by
+    the fused kernel: exact, with PyTorch's memory use.
+
     Examples
     --------
     >>> import torch
@@ -316,6 +333,18 @@ def cross_entropy(
     reduction = check_reduction(reduction)
     label_smoothing = check_label_smoothing(label_smoothing)
     inplace_backward = check_bool("inplace_backward", inplace_backward)
+    if z_loss or softcap is not None or return_lse:
+        return _with_extras(
+            input,
+            target,
+            weight,
+            ignore_index=ignore_index,
+            reduction=reduction,
+            label_smoothing=label_smoothing,
+            z_loss=z_loss,
+            softcap=softcap,
+            return_lse=check_bool("return_lse", return_lse),
+        )
     if not _fusable(input, target, weight):
         return F.cross_entropy(
             input,
@@ -363,6 +392,69 @@ def cross_entropy(
         reduction=reduction,
         label_smoothing=label_smoothing,
     )
+
+
+class CrossEntropyOutput(NamedTuple):
+    """What :func:`cross_entropy` returns with ``return_lse=True``.
+
+    ``loss`` includes the z-loss; ``z_loss`` is that part, reduced the same way;
+    ``lse`` is each item's log-sum-exp of the (capped) logits (differentiable);
+    ``correct`` whether each item's argmax is its target (False for ignored items).
+    """
+
+    loss: torch.Tensor
+    z_loss: torch.Tensor
+    lse: torch.Tensor
+    correct: torch.Tensor
+
+
+def _with_extras(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    *,
+    ignore_index: int,
+    reduction: Reduction,
+    label_smoothing: float,
+    z_loss: Any,
+    softcap: Any,
+    return_lse: bool,
+) -> Any:
+    """``z_loss``, ``softcap``, ``return_lse`` with PyTorch's operations and autograd."""
+    if isinstance(z_loss, bool) or not isinstance(z_loss, (int, float)) or not z_loss >= 0:
+        msg = f"z_loss must be a float >= 0, got {z_loss!r}"
+        raise ValueError(msg)
+    if softcap is not None and (
+        isinstance(softcap, bool)
+        or not isinstance(softcap, (int, float))
+        or not 0 < softcap < math.inf
+    ):
+        msg = f"softcap must be a finite float > 0 (or None), got {softcap!r}"
+        raise ValueError(msg)
+    axis = 0 if input.ndim == 1 else 1
+    logits = input if softcap is None else softcap * torch.tanh(input / softcap)
+    loss = F.cross_entropy(
+        logits,
+        target,
+        weight=weight,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+    )
+    lse = torch.logsumexp(logits, dim=axis)
+    probabilities = target.is_floating_point()
+    counted = torch.ones_like(lse, dtype=torch.bool) if probabilities else target != ignore_index
+    zeta = torch.where(counted, z_loss * lse.square(), 0.0)
+    if reduction == "sum":
+        zeta = zeta.sum()
+    elif reduction == "mean":
+        zeta = zeta.sum() / counted.sum()
+    loss = loss + zeta
+    if not return_lse:
+        return loss
+    argmax = logits.detach().argmax(dim=axis)
+    labels = target.argmax(dim=axis) if probabilities else target
+    return CrossEntropyOutput(loss, zeta, lse, (argmax == labels) & counted)
 
 
 class CrossEntropyLoss(nn.Module):

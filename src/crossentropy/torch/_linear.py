@@ -374,6 +374,7 @@ def linear_cross_entropy(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     plan: LinearPlan | None = None,
     return_lse: bool = False,
+    grad_filter: float = 0.0,
 ) -> Any:
     r"""Cross-entropy of ``hidden @ weight.T + bias`` without materialising the logits.
 
@@ -422,6 +423,12 @@ def linear_cross_entropy(
     return_lse : bool, default False
         Return a :class:`LinearCrossEntropyOutput` (loss, z-loss, per-row log-sum-exp,
         per-row correctness) instead of the loss alone.
+    grad_filter : float, default 0 (off)
+        An approximation, as cut-cross-entropy's gradient filtering: in backward, a tile
+        whose every gradient entry is below ``grad_filter`` in absolute value adds
+        nothing to the hidden and weight gradients (its two matrix products are
+        skipped). The loss is exact; the gradients' error is at most ``grad_filter``
+        per skipped entry. See the README for its measured effect.
 
     Returns
     -------
@@ -510,6 +517,7 @@ def linear_cross_entropy(
         memory_budget=memory_budget,
         plan=plan,
         return_lse=return_lse,
+        grad_filter=grad_filter,
     )
 
 
@@ -569,8 +577,16 @@ def _linear_cross_entropy_impl(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     plan: LinearPlan | None = None,
     return_lse: bool = False,
+    grad_filter: float = 0.0,
 ) -> Any:
     ignore_index = check_int("ignore_index", ignore_index)
+    if (
+        isinstance(grad_filter, bool)
+        or not isinstance(grad_filter, (int, float))
+        or not (0 <= grad_filter < math.inf)
+    ):
+        msg = f"grad_filter must be a finite float >= 0 (0: off), got {grad_filter!r}"
+        raise ValueError(msg)
     reduction = check_reduction(reduction)
     label_smoothing = check_label_smoothing(label_smoothing)
     hidden_size, num_classes = _check_tensors(hidden, weight, labels, bias)
@@ -612,7 +628,9 @@ def _linear_cross_entropy_impl(
             f"plan must be a LinearPlan (from plan_linear_cross_entropy), got {type(plan).__name__}"
         )
         raise TypeError(msg)
-    features = class_weight is not None or z_loss or softcap is not None or return_lse
+    features = (
+        class_weight is not None or z_loss or softcap is not None or return_lse or grad_filter
+    )
     if features or plan.schedule == "vocab-blocked":
         run = _BlockedRun(
             TileOptions(
@@ -621,6 +639,7 @@ def _linear_cross_entropy_impl(
                 z_loss,
                 softcap,
                 None if class_weight is None else class_weight.detach().to(compute_dtype),
+                float(grad_filter),
             ),
             plan,
             reduction,
@@ -671,8 +690,9 @@ class LinearCrossEntropyLoss(nn.Module):
 
     Parameters
     ----------
-    ignore_index, reduction, label_smoothing, chunk_size, class_weight, z_loss, softcap, \
-    memory_budget, return_lse
+    ignore_index, reduction, label_smoothing, chunk_size
+        As in :func:`linear_cross_entropy`.
+    class_weight, z_loss, softcap, memory_budget, return_lse
         As in :func:`linear_cross_entropy`.
 
     Examples
@@ -740,5 +760,6 @@ class LinearCrossEntropyLoss(nn.Module):
         """The options, for ``repr``."""
         return (
             f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, "
-            f"label_smoothing={self.label_smoothing}, chunk_size={self.chunk_size}"
+            f"label_smoothing={self.label_smoothing}, chunk_size={self.chunk_size}, "
+            f"z_loss={self.z_loss}, softcap={self.softcap}, memory_budget={self.memory_budget}"
         )

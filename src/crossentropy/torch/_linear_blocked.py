@@ -196,6 +196,7 @@ class TileOptions:
     z_loss: float
     softcap: float | None
     class_weight: torch.Tensor | None  # (V,) in the compute dtype
+    grad_filter: float = 0.0  # skip tiles whose every |gradient| is below it (approximate)
 
 
 @dataclass
@@ -391,6 +392,8 @@ def blocked_gradients(  # noqa: PLR0917
             if capped is not None and opts.softcap is not None:  # times 1 - (capped/c)^2
                 zc = capped[: r1 - r0, : v1 - v0]  # d(c tanh(z/c))/dz, from the capped z
                 g.mul_(zc.div_(opts.softcap).square_().neg_().add_(1.0))
+            if opts.grad_filter and float(g.abs().amax()) < opts.grad_filter:
+                continue  # gradient filtering: this tile's products are skipped
             if grad_hidden is not None:
                 grad_hidden[r0:r1].addmm_(g, w_blk)
             if grad_weight is not None:
