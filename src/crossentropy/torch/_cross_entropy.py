@@ -500,7 +500,7 @@ class CrossEntropyLoss(nn.Module):
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The loss of ``input`` logits against ``target``; see :func:`cross_entropy`."""
-        return cross_entropy(
+        loss: torch.Tensor = cross_entropy(
             input,
             target,
             self.weight,
@@ -509,6 +509,7 @@ class CrossEntropyLoss(nn.Module):
             label_smoothing=self.label_smoothing,
             inplace_backward=self.inplace_backward,
         )
+        return loss
 
     def extra_repr(self) -> str:
         """The options, for ``repr``."""
