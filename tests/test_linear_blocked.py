@@ -289,3 +289,15 @@ def test_non_finite_hidden_propagates_nan_as_naive_does() -> None:
         ref = naive(h, w, b, y, reduction="none")
         assert torch.equal(torch.isnan(ours), torch.isnan(ref))
         assert bool(torch.isnan(ours[3]))
+
+
+@pytest.mark.parametrize("plan", PLANS[:2], ids=["tiles", "one-tile"])
+def test_float32_gradients_within_1e5_of_float64(plan: LinearPlan) -> None:
+    h64, w64, b64, y = make(seed=2)
+    kw = {"label_smoothing": 0.1, "z_loss": 1e-3, "softcap": 5.0}
+    exact = torch.autograd.grad(naive(h64, w64, b64, y, **kw), (h64, w64, b64))
+    h, w, b = (t.detach().float().requires_grad_() for t in (h64, w64, b64))
+    ours = torch.autograd.grad(linear_cross_entropy(h, w, y, b, plan=plan, **kw), (h, w, b))
+    for mine, truth in zip(ours, exact, strict=True):
+        assert mine.dtype == torch.float32
+        assert relative_error(mine.double(), truth) <= 1e-5

@@ -23,7 +23,6 @@ rows. The kernel computes the loss and this gradient in one pass; backward only 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -421,16 +420,9 @@ def _with_extras(
     return_lse: bool,
 ) -> Any:
     """``z_loss``, ``softcap``, ``return_lse`` with PyTorch's operations and autograd."""
-    if isinstance(z_loss, bool) or not isinstance(z_loss, (int, float)) or not z_loss >= 0:
-        msg = f"z_loss must be a float >= 0, got {z_loss!r}"
-        raise ValueError(msg)
-    if softcap is not None and (
-        isinstance(softcap, bool)
-        or not isinstance(softcap, (int, float))
-        or not 0 < softcap < math.inf
-    ):
-        msg = f"softcap must be a finite float > 0 (or None), got {softcap!r}"
-        raise ValueError(msg)
+    from crossentropy.torch._linear_blocked import check_softcap, check_z_loss
+
+    z_loss, softcap = check_z_loss(z_loss), check_softcap(softcap)
     axis = 0 if input.ndim == 1 else 1
     logits = input if softcap is None else softcap * torch.tanh(input / softcap)
     loss = F.cross_entropy(

@@ -47,8 +47,12 @@ from crossentropy.torch._linear_blocked import (
     TileOptions,
     blocked_gradients,
     blocked_statistics,
+    check_softcap,
+    check_z_loss,
     plan_linear_cross_entropy,
+    reduce_rows,
     row_losses,
+    row_scales,
     row_targets,
 )
 from crossentropy.torch._linear_chunks import (
@@ -192,15 +196,7 @@ def _reduced_losses(
     """``(loss, z-loss)`` reduced, and the mean's two denominators (sum of w_y, count)."""
     targets = row_targets(labels, run.tile, num_classes, stats.lse.dtype)
     ce, zeta = row_losses(stats, targets, run.tile)
-    count = int(targets.counted.sum())
-    mass = float(targets.w_y.sum(dtype=torch.float64))
-    if run.reduction == "none":
-        return ce + zeta, zeta, mass, count
-    ce_total, z_total = ce.sum(dtype=torch.float64), zeta.sum(dtype=torch.float64)
-    if run.reduction == "mean":
-        ce_total = ce_total / mass if count else torch.full_like(ce_total, math.nan)
-        z_total = z_total / count if count else torch.full_like(z_total, math.nan)
-    return ce_total + z_total, z_total, mass, count
+    return reduce_rows(ce, zeta, targets, run.reduction)
 
 
 class _BlockedLinearCrossEntropy(torch.autograd.Function):
@@ -244,13 +240,7 @@ class _BlockedLinearCrossEntropy(torch.autograd.Function):
         hidden, weight, bias, labels, lse = ctx.saved_tensors
         h, w, b = _blocked_inputs(hidden, weight, bias, run.compute_dtype)
         n, dtype = h.shape[0], run.compute_dtype
-        mass, count = ctx.denominators
-        g = grad_loss.to(dtype).reshape(-1).expand(n) if grad_loss.numel() == 1 else None
-        g = grad_loss.to(dtype).reshape(-1) if g is None else g
-        gz = g + grad_z.to(dtype).reshape(-1).expand(n)
-        if run.reduction == "mean":
-            g = g / mass if mass else torch.zeros_like(g)
-            gz = gz / count if count else torch.zeros_like(gz)
+        g, gz = row_scales(grad_loss, grad_z, n, run.reduction, ctx.denominators, dtype)
         targets = row_targets(labels, run.tile, weight.shape[0], dtype)
         lse_grad = grad_lse.reshape(-1).to(dtype)
         grads = blocked_gradients(
@@ -528,17 +518,7 @@ def _is_plan(value: object) -> bool:
 def _check_features(
     class_weight: Any, z_loss: Any, softcap: Any, memory_budget: Any, num_classes: int
 ) -> tuple[float, float | None, int]:
-    if isinstance(z_loss, bool) or not isinstance(z_loss, (int, float)) or not z_loss >= 0:
-        msg = f"z_loss must be a float >= 0, got {z_loss!r}"
-        raise ValueError(msg)
-    if softcap is not None and (
-        isinstance(softcap, bool)
-        or not isinstance(softcap, (int, float))
-        or not softcap > 0
-        or math.isinf(softcap)
-    ):
-        msg = f"softcap must be a finite float > 0 (or None), got {softcap!r}"
-        raise ValueError(msg)
+    z_loss, softcap = check_z_loss(z_loss), check_softcap(softcap)
     budget = check_int("memory_budget", memory_budget)
     if class_weight is not None:
         if not is_plain_tensor(class_weight) or not class_weight.is_floating_point():
@@ -558,7 +538,7 @@ def _check_features(
                 f"at index {index}"
             )
             raise ValueError(msg)
-    return float(z_loss), None if softcap is None else float(softcap), budget
+    return z_loss, softcap, budget
 
 
 def _linear_cross_entropy_impl(

@@ -48,13 +48,16 @@ times :math:`1 - (z_{ij}/c)^2` (the soft cap's derivative, in terms of the cappe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from crossentropy._validation import Reduction
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
@@ -64,8 +67,12 @@ __all__ = [
     "TileOptions",
     "blocked_gradients",
     "blocked_statistics",
+    "check_softcap",
+    "check_z_loss",
     "plan_linear_cross_entropy",
+    "reduce_rows",
     "row_losses",
+    "row_scales",
     "row_targets",
 ]
 
@@ -401,3 +408,67 @@ def blocked_gradients(  # noqa: PLR0917
             if grad_bias is not None:
                 grad_bias[v0:v1] += g.sum(0)
     return [grad_hidden, grad_weight, grad_bias]
+
+
+def check_z_loss(z_loss: Any) -> float:
+    """``z_loss`` as a float >= 0, or a ValueError naming it."""
+    if isinstance(z_loss, bool) or not isinstance(z_loss, (int, float)) or not z_loss >= 0:
+        msg = f"z_loss must be a float >= 0, got {z_loss!r}"
+        raise ValueError(msg)
+    return float(z_loss)
+
+
+def check_softcap(softcap: Any) -> float | None:
+    """``softcap`` as a finite float > 0 or None, or a ValueError naming it."""
+    if softcap is None:
+        return None
+    if (
+        isinstance(softcap, bool)
+        or not isinstance(softcap, (int, float))
+        or not (0 < softcap < math.inf)
+    ):
+        msg = f"softcap must be a finite float > 0 (or None), got {softcap!r}"
+        raise ValueError(msg)
+    return float(softcap)
+
+
+def reduce_rows(
+    ce: torch.Tensor, zeta: torch.Tensor, targets: RowTargets, reduction: Reduction
+) -> tuple[torch.Tensor, torch.Tensor, float, int]:
+    """``(loss, z-loss)`` reduced, and the mean's two denominators.
+
+    The cross-entropy's mean divides by the sum of the counted rows' ``w_y`` (PyTorch's
+    weighted mean), the z-loss's by the number of counted rows; NaN when none is counted.
+    """
+    count = int(targets.counted.sum())
+    mass = float(targets.w_y.sum(dtype=torch.float64))
+    if reduction == "none":
+        return ce + zeta, zeta, mass, count
+    ce_total, z_total = ce.sum(dtype=torch.float64), zeta.sum(dtype=torch.float64)
+    if reduction == "mean":
+        ce_total = ce_total / mass if count else torch.full_like(ce_total, math.nan)
+        z_total = z_total / count if count else torch.full_like(z_total, math.nan)
+    return ce_total + z_total, z_total, mass, count
+
+
+def row_scales(  # noqa: PLR0917
+    grad_loss: torch.Tensor,
+    grad_z: torch.Tensor,
+    n: int,
+    reduction: Reduction,
+    denominators: tuple[float, int],
+    dtype: torch.dtype,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row's factor for its cross-entropy and for its z-loss, from backward's input.
+
+    The loss output carries both parts, the z-loss output only the z-loss; ``"mean"``
+    divides by the denominators of :func:`reduce_rows` (zero factors when they are 0).
+    """
+    mass, count = denominators
+    g = grad_loss.to(dtype).reshape(-1)
+    g = g.expand(n) if g.numel() == 1 else g
+    gz = g + grad_z.to(dtype).reshape(-1).expand(n)
+    if reduction == "mean":
+        g = g / mass if mass else torch.zeros_like(g)
+        gz = gz / count if count else torch.zeros_like(gz)
+    return g, gz

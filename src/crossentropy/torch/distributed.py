@@ -23,7 +23,6 @@ are ``all_reduce`` of ``(N,)`` statistics and of ``(N, H)`` for the hidden gradi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +42,9 @@ from crossentropy.torch._linear_blocked import (
     blocked_gradients,
     blocked_statistics,
     plan_linear_cross_entropy,
+    reduce_rows,
     row_losses,
+    row_scales,
 )
 
 __all__ = ["vocab_parallel_linear_cross_entropy"]
@@ -130,16 +131,7 @@ class _VocabParallel(torch.autograd.Function):
         stats = _global_stats(local, labels, shard)
         targets = _global_targets(labels, shard, dtype)
         ce, zeta = row_losses(stats, targets, shard.tile)
-        count = int(targets.counted.sum())
-        mass = float(targets.w_y.sum(dtype=torch.float64))
-        if shard.reduction == "none":
-            loss, z_part = ce + zeta, zeta
-        else:
-            ce_total, z_part = ce.sum(dtype=torch.float64), zeta.sum(dtype=torch.float64)
-            if shard.reduction == "mean":
-                ce_total = ce_total / mass if count else torch.full_like(ce_total, math.nan)
-                z_part = z_part / count if count else torch.full_like(z_part, math.nan)
-            loss = ce_total + z_part
+        loss, z_part, mass, count = reduce_rows(ce, zeta, targets, shard.reduction)
         ctx.denominators = (mass, count)
         ctx.save_for_backward(hidden, weight, bias, labels, stats.lse)
         correct = (stats.argmax == labels) & targets.counted
@@ -161,14 +153,7 @@ class _VocabParallel(torch.autograd.Function):
         dtype = shard.compute_dtype
         h = hidden.detach().to(dtype)
         b = None if bias is None else bias.detach().to(dtype)
-        n = h.shape[0]
-        mass, count = ctx.denominators
-        g = grad_loss.to(dtype).reshape(-1)
-        g = g.expand(n) if g.numel() == 1 and n != 1 else g
-        gz = g + grad_z.to(dtype).reshape(-1).expand(n)
-        if shard.reduction == "mean":
-            g = g / mass if mass else torch.zeros_like(g)
-            gz = gz / count if count else torch.zeros_like(gz)
+        g, gz = row_scales(grad_loss, grad_z, h.shape[0], shard.reduction, ctx.denominators, dtype)
         targets = _global_targets(labels, shard, dtype)
         lse_grad = grad_lse.reshape(-1).to(dtype)
         want_hidden = bool(ctx.needs_input_grad[0])
