@@ -15,6 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
+from crossentropy import kernels  # noqa: E402
 from crossentropy.torch import (  # noqa: E402
     LinearCrossEntropyOutput,
     LinearPlan,
@@ -29,6 +30,20 @@ PLANS = [
     LinearPlan("vocab-blocked", 1, 1, 0, 0, 4),  # one logit at a time
     LinearPlan("token-chunked", 5, V, 0, 0, 3),  # the two-pass form on whole rows
 ]
+
+
+@pytest.fixture(params=["numba", "torch"])
+def tiles(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The tile code: the numba row kernels (CPU default) or the plain-torch one (CUDA's)."""
+    import crossentropy.torch._linear_blocked as blk
+
+    if request.param == "numba":
+        if not kernels.numba_available():
+            pytest.skip("numba is not installed: the tile kernels are not the CPU default")
+        assert blk._tile_kernels(torch.zeros(1)) is not None
+    else:
+        monkeypatch.setattr(blk, "USE_TILE_KERNELS", False)
+    return str(request.param)
 
 
 def make(dtype: Any = torch.float64, seed: int = 0) -> tuple[Any, ...]:
@@ -67,7 +82,9 @@ def relative_error(ours: Any, ref: Any) -> float:
 
 @pytest.mark.parametrize("plan", PLANS, ids=lambda p: f"{p.schedule}-{p.row_block}x{p.vocab_block}")
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_every_option_matches_naive_in_float64(plan: LinearPlan, reduction: str) -> None:
+def test_every_option_matches_naive_in_float64(
+    plan: LinearPlan, reduction: str, tiles: str
+) -> None:
     for eps, weighted, zl, cap in itertools.product(
         [0.0, 0.2], [False, True], [0.0, 1e-2], [None, 3.0]
     ):
@@ -93,7 +110,7 @@ def test_every_option_matches_naive_in_float64(plan: LinearPlan, reduction: str)
             assert relative_error(a, r) <= 1e-12, (kw, relative_error(a, r))
 
 
-def test_gradcheck_through_the_soft_cap_and_the_z_loss() -> None:
+def test_gradcheck_through_the_soft_cap_and_the_z_loss(tiles: str) -> None:
     h, w, b, y = make()
 
     def f(h: Any, w: Any, b: Any) -> Any:
@@ -104,7 +121,9 @@ def test_gradcheck_through_the_soft_cap_and_the_z_loss() -> None:
     assert torch.autograd.gradcheck(f, (h, w, b))
 
 
-def test_return_lse_gives_lse_z_loss_and_correct_rows_and_the_lse_is_differentiable() -> None:
+def test_return_lse_gives_lse_z_loss_and_correct_rows_and_the_lse_is_differentiable(
+    tiles: str,
+) -> None:
     h, w, b, y = make()
     out = linear_cross_entropy(h, w, y, b, z_loss=1e-3, return_lse=True, plan=PLANS[0])
     assert isinstance(out, LinearCrossEntropyOutput)
@@ -123,7 +142,9 @@ def test_return_lse_gives_lse_z_loss_and_correct_rows_and_the_lse_is_differentia
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
-def test_half_precision_in_the_blocked_schedule_is_no_worse_than_naive(dtype: Any) -> None:
+def test_half_precision_in_the_blocked_schedule_is_no_worse_than_naive(
+    dtype: Any, tiles: str
+) -> None:
     h64, w64, _, y = make()
     h, w = (t.detach().to(dtype).requires_grad_() for t in (h64, w64))
     he, we = (t.detach().double().requires_grad_() for t in (h, w))  # the same values, exactly
@@ -228,7 +249,7 @@ def test_double_backward_is_refused_in_the_blocked_schedule() -> None:
         torch.autograd.grad(loss, h, create_graph=True)
 
 
-def test_gradient_filtering_is_off_by_default_and_bounded_when_on() -> None:
+def test_gradient_filtering_is_off_by_default_and_bounded_when_on(tiles: str) -> None:
     h, w, b, y = make()
     exact = torch.autograd.grad(naive(h, w, b, y), (h, w, b))
     for threshold in [1e-12, 1e-3, 1e-1]:
@@ -279,7 +300,7 @@ def test_cross_entropy_takes_z_loss_softcap_and_return_lse(reduction: str) -> No
         cross_entropy(z, y, z_loss=-1.0)
 
 
-def test_non_finite_hidden_propagates_nan_as_naive_does() -> None:
+def test_non_finite_hidden_propagates_nan_as_naive_does(tiles: str) -> None:
     h, w, b, y = make()
     h = h.detach().clone()
     h[3, 1] = float("nan")
@@ -292,7 +313,7 @@ def test_non_finite_hidden_propagates_nan_as_naive_does() -> None:
 
 
 @pytest.mark.parametrize("plan", PLANS[:2], ids=["tiles", "one-tile"])
-def test_float32_gradients_within_1e5_of_float64(plan: LinearPlan) -> None:
+def test_float32_gradients_within_1e5_of_float64(plan: LinearPlan, tiles: str) -> None:
     h64, w64, b64, y = make(seed=2)
     kw = {"label_smoothing": 0.1, "z_loss": 1e-3, "softcap": 5.0}
     exact = torch.autograd.grad(naive(h64, w64, b64, y, **kw), (h64, w64, b64))

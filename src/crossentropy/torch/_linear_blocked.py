@@ -99,6 +99,10 @@ MAX_TOKEN_ROWS = 1024
 VOCAB_QUANTUM = 128
 #: Row blocks of the vocabulary-blocked schedule are at most this many rows.
 MAX_ROW_BLOCK = 8192
+#: CPU float32/float64 tiles use the numba row kernels (:mod:`crossentropy.kernels.
+#: _numba_tiles`) when numba is installed; False forces the plain-torch tile code (the
+#: tests compare the two).
+USE_TILE_KERNELS = True
 
 Schedule = Literal["token-chunked", "vocab-blocked"]
 
@@ -217,6 +221,26 @@ class RowStats:
     best: torch.Tensor  # the largest (capped) logit of the row
 
 
+def _tile_kernels(tensor: torch.Tensor) -> Any:
+    """The numba tile kernels for CPU float32/float64 tiles, or None (plain torch ops)."""
+    if tensor.device.type != "cpu" or tensor.dtype not in (torch.float32, torch.float64):
+        return None
+    from crossentropy._jit import numba_available
+
+    if not numba_available():
+        return None
+    from crossentropy.kernels import _numba_tiles
+
+    return _numba_tiles
+
+
+def _np(tensor: torch.Tensor | None, like: torch.Tensor) -> Any:
+    """The NumPy view of ``tensor`` (an empty array standing for None)."""
+    if tensor is None:
+        return torch.empty(0, dtype=like.dtype).numpy()
+    return tensor.detach().numpy()
+
+
 def _blocks(size: int, step: int) -> Iterator[tuple[int, int]]:
     for lo in range(0, size, step):
         yield lo, min(lo + step, size)
@@ -269,11 +293,25 @@ def blocked_statistics(  # noqa: PLR0917 - the tensors, then how to compute
     buffer = torch.empty(
         (min(plan.row_block, max(n, 1)), plan.vocab_block), dtype=dtype, device=device
     )
+    fused = _tile_kernels(buffer) if USE_TILE_KERNELS else None
     for v0, v1 in _blocks(num_classes, plan.vocab_block):
         w_blk = _weight_block(weight, v0, v1, dtype)
         b_blk = None if bias is None else bias[v0:v1]
         cw = None if opts.class_weight is None else opts.class_weight[v0:v1]
         for r0, r1 in _blocks(n, plan.row_block):
+            if fused is not None:  # one sweep per tile row, in cache
+                fused.tile_statistics(
+                    _tile(hidden[r0:r1], w_blk, b_blk, buffer[: r1 - r0, : v1 - v0]).numpy(),
+                    labels[r0:r1].numpy(),
+                    v0,
+                    opts.ignore_index,
+                    opts.softcap or 0.0,
+                    opts.label_smoothing > 0,
+                    _np(cw, buffer),
+                    *(t[r0:r1].numpy() for t in (peak, total, picked, target_dot, best)),
+                    argmax[r0:r1].numpy(),
+                )
+                continue
             z = _cap(_tile(hidden[r0:r1], w_blk, b_blk, buffer[: r1 - r0, : v1 - v0]), opts.softcap)
             y = labels[r0:r1]
             here = counted[r0:r1] & (y >= v0) & (y < v1)
@@ -376,29 +414,41 @@ def blocked_gradients(  # noqa: PLR0917
     grad_bias = torch.zeros(num_classes, dtype=dtype, device=device) if want[2] else None
     rows_shape = (min(plan.row_block, max(n, 1)), plan.vocab_block)
     buffer = torch.empty(rows_shape, dtype=dtype, device=device)
-    capped = torch.empty(rows_shape, dtype=dtype, device=device) if opts.softcap else None
+    fused = _tile_kernels(buffer) if USE_TILE_KERNELS else None
+    capped = None
+    if opts.softcap and fused is None:
+        capped = torch.empty(rows_shape, dtype=dtype, device=device)
     for v0, v1 in _blocks(num_classes, plan.vocab_block):
         w_blk = _weight_block(weight, v0, v1, dtype)
         b_blk = None if bias is None else bias[v0:v1]
         cw = None if opts.class_weight is None else opts.class_weight[v0:v1]
         for r0, r1 in _blocks(n, plan.row_block):
             g = _tile(hidden[r0:r1], w_blk, b_blk, buffer[: r1 - r0, : v1 - v0])
-            if capped is not None:  # keep the capped logits for the cap's derivative
-                capped[: r1 - r0, : v1 - v0].copy_(_cap(g, opts.softcap))
-            g.sub_(lse[r0:r1, None]).exp_().mul_(a[r0:r1, None])  # a_i p_ij
-            if eps > 0:
-                if cw is None:
-                    g.sub_(d_coef[r0:r1, None])
-                else:
-                    g.sub_(d_coef[r0:r1, None] * cw[None, :])
-            y = labels[r0:r1]
-            here = counted[r0:r1] & (y >= v0) & (y < v1)
-            if bool(here.any()):
-                rows = torch.nonzero(here)[:, 0]
-                g[rows, y[rows] - v0] -= b_coef[r0 + rows]
-            if capped is not None and opts.softcap is not None:  # times 1 - (capped/c)^2
-                zc = capped[: r1 - r0, : v1 - v0]  # d(c tanh(z/c))/dz, from the capped z
-                g.mul_(zc.div_(opts.softcap).square_().neg_().add_(1.0))
+            if fused is not None:  # one sweep per tile row: the gradient over the logits
+                fused.tile_gradient(
+                    g.numpy(),
+                    labels[r0:r1].numpy(),
+                    v0,
+                    opts.ignore_index,
+                    opts.softcap or 0.0,
+                    *(t[r0:r1].numpy() for t in (lse, a, b_coef, d_coef)),
+                    _np(cw, buffer),
+                )
+            else:
+                _torch_tile_gradient(
+                    g,
+                    capped,
+                    labels[r0:r1],
+                    v0,
+                    v1,
+                    counted[r0:r1],
+                    lse[r0:r1],
+                    a[r0:r1],
+                    b_coef[r0:r1],
+                    d_coef[r0:r1],
+                    cw,
+                    opts,
+                )
             if opts.grad_filter and float(g.abs().amax()) < opts.grad_filter:
                 continue  # gradient filtering: this tile's products are skipped
             if grad_hidden is not None:
@@ -408,6 +458,40 @@ def blocked_gradients(  # noqa: PLR0917
             if grad_bias is not None:
                 grad_bias[v0:v1] += g.sum(0)
     return [grad_hidden, grad_weight, grad_bias]
+
+
+def _torch_tile_gradient(  # noqa: PLR0917
+    g: torch.Tensor,
+    capped: torch.Tensor | None,
+    y: torch.Tensor,
+    v0: int,
+    v1: int,
+    counted: torch.Tensor,
+    lse: torch.Tensor,
+    a: torch.Tensor,
+    b_coef: torch.Tensor,
+    d_coef: torch.Tensor,
+    cw: torch.Tensor | None,
+    opts: TileOptions,
+) -> None:
+    """The tile's gradient over its raw logits ``g``, in plain torch ops (any device).
+
+    ``capped``: a buffer for the capped logits (the cap's derivative needs them), or
+    None without a soft cap; the per-row tensors are the tile's rows'.
+    """
+    rows, cols = g.shape
+    if capped is not None:
+        capped[:rows, :cols].copy_(_cap(g, opts.softcap))
+    g.sub_(lse[:, None]).exp_().mul_(a[:, None])  # a_i p_ij
+    if opts.label_smoothing > 0:
+        g.sub_(d_coef[:, None] if cw is None else d_coef[:, None] * cw[None, :])
+    here = counted & (y >= v0) & (y < v1)
+    if bool(here.any()):
+        at = torch.nonzero(here)[:, 0]
+        g[at, y[at] - v0] -= b_coef[at]
+    if capped is not None and opts.softcap is not None:  # times d(c tanh(z/c))/dz
+        zc = capped[:rows, :cols]  # = 1 - (capped / c)^2
+        g.mul_(zc.div_(opts.softcap).square_().neg_().add_(1.0))
 
 
 def check_z_loss(z_loss: Any) -> float:
