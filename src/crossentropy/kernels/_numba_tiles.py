@@ -24,7 +24,42 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from crossentropy._jit.intrinsics import as_element, exp_nonpositive
 from crossentropy.kernels._numba_softmax import _row_max_sum
+
+_FAST = {"reassoc", "contract", "nsz", "arcp"}  # not nnan/ninf: NaN and inf must survive
+
+
+@njit(inline="always", fastmath=_FAST)
+def _row_sum(row, weight):  # pragma: no cover - compiled
+    acc = 0.0
+    if weight.shape[0] == 0:
+        for j in range(row.shape[0]):
+            acc += row[j]
+    else:
+        for j in range(row.shape[0]):
+            acc += row[j] * weight[j]
+    return acc
+
+
+@njit(inline="always", fastmath=_FAST)
+def _scaled_exp(row, shift, factor):  # pragma: no cover - compiled
+    # row_j = factor * exp(row_j - shift); row_j <= shift (the shift is the row's lse)
+    f = as_element(row, factor)
+    s = as_element(row, shift)
+    for j in range(row.shape[0]):
+        row[j] = f * exp_nonpositive(row[j] - s)
+
+
+@njit(inline="always", fastmath=_FAST)
+def _subtract(row, weight, scale):  # pragma: no cover - compiled
+    d = as_element(row, scale)
+    if weight.shape[0] == 0:
+        for j in range(row.shape[0]):
+            row[j] -= d
+    else:
+        for j in range(row.shape[0]):
+            row[j] -= d * weight[j]
 
 __all__ = ["tile_gradient", "tile_statistics"]
 
@@ -70,14 +105,7 @@ def tile_statistics(  # noqa: PLR0917  # pragma: no cover - compiled
         if y != ignore_index and v0 <= y < v0 + c:
             picked[i] = row[y - v0]
         if smoothing:
-            acc = 0.0
-            if class_weight.shape[0] == 0:
-                for j in range(c):
-                    acc += row[j]
-            else:
-                for j in range(c):
-                    acc += row[j] * class_weight[j]
-            target_dot[i] += acc
+            target_dot[i] += _row_sum(row, class_weight)
 
 
 @njit(parallel=True, cache=True)
@@ -101,16 +129,19 @@ def tile_gradient(  # noqa: PLR0917  # pragma: no cover - compiled
         ai, bi, di, li = a[i], b[i], d[i], lse[i]
         y = labels[i]
         mine = y != ignore_index and v0 <= y < v0 + c
-        for j in range(c):
-            zc = row[j]
-            if softcap > 0.0:
-                zc = softcap * math.tanh(zc / softcap)
-            value = ai * math.exp(zc - li)
-            if di != 0.0:
-                value -= di * (class_weight[j] if weighted else 1.0)
-            if mine and j == y - v0:
-                value -= bi
-            if softcap > 0.0:
+        if softcap > 0.0:  # the cap's derivative needs each capped logit: one scalar loop
+            for j in range(c):
+                zc = softcap * math.tanh(row[j] / softcap)
+                value = ai * math.exp(zc - li)
+                if di != 0.0:
+                    value -= di * (class_weight[j] if weighted else 1.0)
+                if mine and j == y - v0:
+                    value -= bi
                 t = zc / softcap
-                value *= 1.0 - t * t
-            row[j] = value
+                row[j] = value * (1.0 - t * t)
+            continue
+        _scaled_exp(row, li, ai)  # vectorised loops, the row in cache
+        if di != 0.0:
+            _subtract(row, class_weight, di)
+        if mine:
+            row[y - v0] -= bi
