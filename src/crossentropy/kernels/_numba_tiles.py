@@ -61,6 +61,7 @@ def _subtract(row, weight, scale):  # pragma: no cover - compiled
         for j in range(row.shape[0]):
             row[j] -= d * weight[j]
 
+
 __all__ = ["tile_gradient", "tile_statistics"]
 
 
