@@ -107,8 +107,12 @@ def _memory(method: str, shape: tuple[int, int, int], threads: int) -> dict[str,
     n, h, v = shape
     # Load the code first (numba's compiled kernels, MKL): a fixed cost, not extra memory.
     tiny = torch.randn(4, h, requires_grad=True)
-    if method.startswith("ours"):
-        linear_cross_entropy(tiny, torch.randn(8, h), torch.zeros(4, dtype=torch.long)).backward()
+    if method.startswith("ours"):  # both schedules' code: the softmax and the tile kernels
+        from crossentropy.torch import LinearPlan
+
+        for plan in (None, LinearPlan("vocab-blocked", 2, 4, 0, 0, 4)):
+            y = torch.zeros(4, dtype=torch.long)
+            linear_cross_entropy(tiny, torch.randn(8, h), y, plan=plan).backward()
     else:
         F.cross_entropy(tiny @ torch.randn(8, h).T, torch.zeros(4, dtype=torch.long)).backward()
     base = _rss()
