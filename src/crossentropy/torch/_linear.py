@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import torch
 from torch import nn
@@ -44,6 +44,7 @@ from crossentropy.torch._linear_blocked import (
     DEFAULT_MEMORY_BUDGET,
     LinearPlan,
     RowStats,
+    RowTargets,
     TileOptions,
     blocked_gradients,
     blocked_statistics,
@@ -181,22 +182,39 @@ _linear_apply: Callable[..., torch.Tensor] = _LinearCrossEntropy.apply
 
 @dataclass(frozen=True)
 class _BlockedRun:
-    """Everything the two-pass computation needs besides the tensors."""
+    """Everything the two-pass computation needs besides the tensors.
+
+    The weight holds the whole vocabulary here; :mod:`crossentropy.torch.distributed`
+    subclasses this for a shard of it, overriding the four methods below.
+    """
 
     tile: TileOptions
     plan: LinearPlan
     reduction: Reduction
     compute_dtype: torch.dtype
     loss_dtype: torch.dtype
+    name: ClassVar[str] = "crossentropy.torch.linear_cross_entropy"
 
+    def labels_here(self, labels: torch.Tensor) -> torch.Tensor:
+        """The labels as positions in this process's weight."""
+        return labels
 
-def _reduced_losses(
-    stats: RowStats, labels: torch.Tensor, run: _BlockedRun, num_classes: int
-) -> tuple[torch.Tensor, torch.Tensor, float, int]:
-    """``(loss, z-loss)`` reduced, and the mean's two denominators (sum of w_y, count)."""
-    targets = row_targets(labels, run.tile, num_classes, stats.lse.dtype)
-    ce, zeta = row_losses(stats, targets, run.tile)
-    return reduce_rows(ce, zeta, targets, run.reduction)
+    def statistics(
+        self,
+        hidden: torch.Tensor,
+        weight: torch.Tensor,
+        bias: torch.Tensor | None,
+        labels: torch.Tensor,
+    ) -> RowStats:
+        """Pass 1 over the whole vocabulary (``labels`` from :meth:`labels_here`)."""
+        return blocked_statistics(hidden, weight, bias, labels, self.tile, self.plan)
+
+    def targets(self, labels: torch.Tensor, weight: torch.Tensor, dtype: torch.dtype) -> RowTargets:
+        """Each row's target over the whole vocabulary."""
+        return row_targets(labels, self.tile, weight.shape[0], dtype)
+
+    def finish_hidden_grad(self, grad_hidden: torch.Tensor) -> None:
+        """Complete the hidden gradient (a sum over the vocabulary) in place."""
 
 
 class _BlockedLinearCrossEntropy(torch.autograd.Function):
@@ -218,11 +236,14 @@ class _BlockedLinearCrossEntropy(torch.autograd.Function):
         ctx.run = run
         ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
         h, w, b = _blocked_inputs(hidden, weight, bias, run.compute_dtype)
-        stats = blocked_statistics(h, w, b, labels, run.tile, run.plan)
-        loss, z_part, mass, count = _reduced_losses(stats, labels, run, weight.shape[0])
-        ctx.denominators = (mass, count)
+        stats = run.statistics(h, w, b, run.labels_here(labels))
+        targets = run.targets(labels, weight, run.compute_dtype)
+        ce, zeta = row_losses(stats, targets, run.tile)
+        loss, z_part, mass, count = reduce_rows(ce, zeta, targets, run.reduction)
+        # per-row, not inputs or outputs: kept on ctx, for backward to reuse
+        ctx.denominators, ctx.targets = (mass, count), targets
         ctx.save_for_backward(hidden, weight, bias, labels, stats.lse)
-        correct = (stats.argmax == labels) & (labels != run.tile.ignore_index)
+        correct = (stats.argmax == labels) & targets.counted
         ctx.mark_non_differentiable(correct)
         out = run.loss_dtype
         return loss.to(out), z_part.to(out), stats.lse.to(out), correct
@@ -235,21 +256,20 @@ class _BlockedLinearCrossEntropy(torch.autograd.Function):
         grad_lse: torch.Tensor,
         _grad_correct: torch.Tensor | None,
     ) -> tuple[torch.Tensor | None, ...]:
-        refuse_double_backward("crossentropy.torch.linear_cross_entropy")
         run: _BlockedRun = ctx.run
+        refuse_double_backward(run.name)
         hidden, weight, bias, labels, lse = ctx.saved_tensors
         h, w, b = _blocked_inputs(hidden, weight, bias, run.compute_dtype)
-        n, dtype = h.shape[0], run.compute_dtype
-        g, gz = row_scales(grad_loss, grad_z, n, run.reduction, ctx.denominators, dtype)
-        targets = row_targets(labels, run.tile, weight.shape[0], dtype)
+        dtype = run.compute_dtype
+        g, gz = row_scales(grad_loss, grad_z, h.shape[0], run.reduction, ctx.denominators, dtype)
         lse_grad = grad_lse.reshape(-1).to(dtype)
         grads = blocked_gradients(
             h,
             w,
             b,
-            labels,
+            run.labels_here(labels),
             lse.to(dtype),
-            targets,
+            ctx.targets,
             run.tile,
             run.plan,
             g,
@@ -261,6 +281,8 @@ class _BlockedLinearCrossEntropy(torch.autograd.Function):
                 bias is not None and bool(ctx.needs_input_grad[2]),
             ),
         )
+        if grads[0] is not None:
+            run.finish_hidden_grad(grads[0])
         out = [
             None if gr is None or d is None else gr.to(d)
             for gr, d in zip(grads, ctx.dtypes, strict=True)

@@ -24,42 +24,29 @@ are ``all_reduce`` of ``(N,)`` statistics and of ``(N, H)`` for the hidden gradi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.distributed as dist
 
 from crossentropy._agnostic._options import check_label_smoothing
 from crossentropy._validation import Reduction, check_int, check_reduction
-from crossentropy.torch._autograd import loss_dtype, refuse_double_backward
-from crossentropy.torch._linear import LinearCrossEntropyOutput, _check_features
+from crossentropy.torch._autograd import loss_dtype
+from crossentropy.torch._linear import (
+    LinearCrossEntropyOutput,
+    _blocked_apply,
+    _BlockedRun,
+    _check_features,
+)
 from crossentropy.torch._linear_blocked import (
     DEFAULT_MEMORY_BUDGET,
-    LinearPlan,
     RowStats,
     RowTargets,
     TileOptions,
-    blocked_gradients,
-    blocked_statistics,
     plan_linear_cross_entropy,
-    reduce_rows,
-    row_losses,
-    row_scales,
 )
 
 __all__ = ["vocab_parallel_linear_cross_entropy"]
-
-
-@dataclass(frozen=True)
-class _Shard:
-    group: Any
-    offset: int
-    num_classes: int  # the whole vocabulary
-    tile: TileOptions  # class_weight: this shard's slice
-    plan: LinearPlan
-    reduction: Reduction
-    compute_dtype: torch.dtype
-    loss_dtype: torch.dtype
 
 
 def _all_reduce(tensor: torch.Tensor, group: Any, op: Any = None) -> torch.Tensor:
@@ -67,121 +54,73 @@ def _all_reduce(tensor: torch.Tensor, group: Any, op: Any = None) -> torch.Tenso
     return tensor
 
 
-def _local_labels(labels: torch.Tensor, shard: _Shard, size: int) -> torch.Tensor:
-    """Positions in this shard; rows whose label is elsewhere get a value no block has.
+@dataclass(frozen=True)
+class _Shard(_BlockedRun):
+    """The two-pass computation on this rank's rows of the weight.
 
-    Ignored rows keep ``ignore_index`` (so they stay uncounted); the sentinel for
-    "elsewhere" is ``-1`` (``-2`` when ``ignore_index`` is ``-1``), never in ``[0, V_r)``.
+    ``tile.class_weight`` is this shard's slice; the statistics and the hidden gradient
+    are all-reduced over ``group``.
     """
-    ignore = shard.tile.ignore_index
-    sentinel = -2 if ignore == -1 else -1
-    local = labels - shard.offset
-    mine = (labels != ignore) & (local >= 0) & (local < size)
-    return torch.where(mine, local, torch.where(labels == ignore, labels, sentinel))
 
+    group: Any
+    offset: int
+    num_classes: int  # the whole vocabulary
+    local_classes: int  # this shard's
+    name: ClassVar[str] = "crossentropy.torch.distributed.vocab_parallel_linear_cross_entropy"
 
-def _global_targets(labels: torch.Tensor, shard: _Shard, dtype: torch.dtype) -> RowTargets:
-    counted = labels != shard.tile.ignore_index
-    cw = shard.tile.class_weight
-    if cw is None:
-        return RowTargets(counted, counted.to(dtype), float(shard.num_classes), shard.num_classes)
-    local = labels - shard.offset
-    mine = counted & (local >= 0) & (local < cw.shape[0])
-    w_y = torch.where(mine, cw[torch.where(mine, local, 0)], 0.0).to(dtype)
-    _all_reduce(w_y, shard.group)
-    mass = _all_reduce(cw.sum(dtype=torch.float64).reshape(1), shard.group)
-    return RowTargets(counted, w_y, float(mass), shard.num_classes)
+    def labels_here(self, labels: torch.Tensor) -> torch.Tensor:
+        """Positions in this shard; rows whose label is elsewhere get a value no block has.
 
+        Ignored rows keep ``ignore_index`` (so they stay uncounted); the sentinel for
+        "elsewhere" is ``-1`` (``-2`` when ``ignore_index`` is ``-1``), never in
+        ``[0, V_r)``.
+        """
+        ignore = self.tile.ignore_index
+        sentinel = -2 if ignore == -1 else -1
+        local = labels - self.offset
+        mine = (labels != ignore) & (local >= 0) & (local < self.local_classes)
+        return torch.where(mine, local, torch.where(labels == ignore, labels, sentinel))
 
-def _global_stats(local: RowStats, labels: torch.Tensor, shard: _Shard) -> RowStats:
-    """The whole vocabulary's statistics from each shard's (all ranks get the same)."""
-    group = shard.group
-    peak = _all_reduce(local.lse.clone(), group, dist.ReduceOp.MAX)
-    finite_peak = torch.where(torch.isfinite(peak), peak, 0.0)
-    total = _all_reduce(torch.exp(local.lse - finite_peak), group)
-    lse = finite_peak + torch.log(total)
-    picked = _all_reduce(local.picked.clone(), group)
-    target_dot = _all_reduce(local.target_dot.clone(), group)
-    best = _all_reduce(local.best.clone(), group, dist.ReduceOp.MAX)
-    # the first maximum over the whole vocabulary: the smallest global index holding it
-    none = torch.iinfo(torch.int64).max
-    candidate = torch.where(local.best == best, local.argmax + shard.offset, none)
-    argmax = _all_reduce(candidate, group, dist.ReduceOp.MIN)
-    del labels
-    return RowStats(lse, picked, target_dot, argmax, best)
-
-
-class _VocabParallel(torch.autograd.Function):
-    @staticmethod
-    def forward(  # noqa: PLR0917 - autograd passes a Function's inputs positionally
-        ctx: Any,
+    def statistics(
+        self,
         hidden: torch.Tensor,
         weight: torch.Tensor,
         bias: torch.Tensor | None,
         labels: torch.Tensor,
-        shard: _Shard,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        ctx.shard = shard
-        ctx.dtypes = (hidden.dtype, weight.dtype, None if bias is None else bias.dtype)
-        dtype = shard.compute_dtype
-        h = hidden.detach().to(dtype)
-        b = None if bias is None else bias.detach().to(dtype)
-        local_labels = _local_labels(labels, shard, weight.shape[0])
-        local = blocked_statistics(h, weight.detach(), b, local_labels, shard.tile, shard.plan)
-        stats = _global_stats(local, labels, shard)
-        targets = _global_targets(labels, shard, dtype)
-        ce, zeta = row_losses(stats, targets, shard.tile)
-        loss, z_part, mass, count = reduce_rows(ce, zeta, targets, shard.reduction)
-        ctx.denominators = (mass, count)
-        ctx.save_for_backward(hidden, weight, bias, labels, stats.lse)
-        correct = (stats.argmax == labels) & targets.counted
-        ctx.mark_non_differentiable(correct)
-        out = shard.loss_dtype
-        return loss.to(out), z_part.to(out), stats.lse.to(out), correct
+    ) -> RowStats:
+        """The whole vocabulary's statistics from each shard's (all ranks get the same)."""
+        local = super().statistics(hidden, weight, bias, labels)
+        group = self.group
+        peak = _all_reduce(local.lse.clone(), group, dist.ReduceOp.MAX)
+        finite_peak = torch.where(torch.isfinite(peak), peak, 0.0)
+        total = _all_reduce(torch.exp(local.lse - finite_peak), group)
+        lse = finite_peak + torch.log(total)
+        picked = _all_reduce(local.picked.clone(), group)
+        target_dot = _all_reduce(local.target_dot.clone(), group)
+        best = _all_reduce(local.best.clone(), group, dist.ReduceOp.MAX)
+        # the first maximum over the whole vocabulary: the smallest global index holding it
+        none = torch.iinfo(torch.int64).max
+        candidate = torch.where(local.best == best, local.argmax + self.offset, none)
+        argmax = _all_reduce(candidate, group, dist.ReduceOp.MIN)
+        return RowStats(lse, picked, target_dot, argmax, best)
 
-    @staticmethod
-    def backward(
-        ctx: Any,
-        grad_loss: torch.Tensor,
-        grad_z: torch.Tensor,
-        grad_lse: torch.Tensor,
-        _grad_correct: torch.Tensor | None,
-    ) -> tuple[torch.Tensor | None, ...]:
-        refuse_double_backward("crossentropy.torch.distributed.vocab_parallel_linear_cross_entropy")
-        shard: _Shard = ctx.shard
-        hidden, weight, bias, labels, lse = ctx.saved_tensors
-        dtype = shard.compute_dtype
-        h = hidden.detach().to(dtype)
-        b = None if bias is None else bias.detach().to(dtype)
-        g, gz = row_scales(grad_loss, grad_z, h.shape[0], shard.reduction, ctx.denominators, dtype)
-        targets = _global_targets(labels, shard, dtype)
-        lse_grad = grad_lse.reshape(-1).to(dtype)
-        want_hidden = bool(ctx.needs_input_grad[0])
-        grads = blocked_gradients(
-            h,
-            weight.detach(),
-            b,
-            _local_labels(labels, shard, weight.shape[0]),
-            lse.to(dtype),
-            targets,
-            shard.tile,
-            shard.plan,
-            g,
-            gz,
-            lse_grad if bool(lse_grad.any()) else None,
-            (
-                want_hidden,
-                bool(ctx.needs_input_grad[1]),
-                bias is not None and bool(ctx.needs_input_grad[2]),
-            ),
-        )
-        if want_hidden and grads[0] is not None:
-            _all_reduce(grads[0], shard.group)  # each rank's share of the vocabulary sum
-        out = [
-            None if gr is None or d is None else gr.to(d)
-            for gr, d in zip(grads, ctx.dtypes, strict=True)
-        ]
-        return out[0], out[1], out[2], None, None
+    def targets(self, labels: torch.Tensor, weight: torch.Tensor, dtype: torch.dtype) -> RowTargets:
+        """Each row's target over the whole vocabulary: ``w_y`` from the label's owner."""
+        del weight  # this shard's: the whole vocabulary's size is known
+        counted = labels != self.tile.ignore_index
+        cw = self.tile.class_weight
+        if cw is None:
+            return RowTargets(counted, counted.to(dtype), float(self.num_classes), self.num_classes)
+        local = labels - self.offset
+        mine = counted & (local >= 0) & (local < cw.shape[0])
+        w_y = torch.where(mine, cw[torch.where(mine, local, 0)], 0.0).to(dtype)
+        _all_reduce(w_y, self.group)
+        mass = _all_reduce(cw.sum(dtype=torch.float64).reshape(1), self.group)
+        return RowTargets(counted, w_y, float(mass), self.num_classes)
+
+    def finish_hidden_grad(self, grad_hidden: torch.Tensor) -> None:
+        """Sum each rank's share of the vocabulary sum."""
+        _all_reduce(grad_hidden, self.group)
 
 
 def vocab_parallel_linear_cross_entropy(
@@ -292,9 +231,6 @@ def vocab_parallel_linear_cross_entropy(
         convert_weight=weight_shard.dtype != compute_dtype,
     )
     shard = _Shard(
-        group,
-        offset,
-        num_classes,
         TileOptions(
             ignore_index,
             label_smoothing,
@@ -306,9 +242,12 @@ def vocab_parallel_linear_cross_entropy(
         reduction,
         compute_dtype,
         loss_dtype(result_dtype, hidden.device),
+        group,
+        offset,
+        num_classes,
+        local_classes,
     )
-    apply: Any = _VocabParallel.apply
-    loss, z_part, lse, correct = apply(
+    loss, z_part, lse, correct = _blocked_apply(
         rows, weight_shard, bias_shard, labels_long.reshape(-1), shard
     )
     if reduction == "none":
