@@ -58,7 +58,6 @@ from crossentropy.torch._linear_blocked import (
 )
 from crossentropy.torch._linear_chunks import (
     ChunkOptions,
-    default_chunk_size,
     detached_in_dtype,
     forward_backward_in_chunks,
 )
@@ -605,26 +604,24 @@ def _linear_cross_entropy_impl(
     dtypes = [t.dtype for t in (hidden, weight, bias) if t is not None]
     compute_dtype = torch.float64 if torch.float64 in dtypes else torch.float32
     result_dtype = functools.reduce(torch.promote_types, dtypes)
-    if chunk_size is None:
-        chunk = default_chunk_size(rows.shape[0], num_classes, compute_dtype)
-    else:
-        chunk = check_int("chunk_size", chunk_size)
-        if chunk < 1:
-            msg = f"chunk_size must be a positive int, got {chunk_size}"
-            raise ValueError(msg)
+    chunk = None if chunk_size is None else check_int("chunk_size", chunk_size)
+    if chunk is not None and chunk < 1:
+        msg = f"chunk_size must be a positive int, got {chunk_size}"
+        raise ValueError(msg)
     count = _count_labels(labels_long, num_classes, ignore_index)
-    if plan is None and chunk_size is None:
-        plan = plan_linear_cross_entropy(
-            rows.shape[0],
-            hidden_size,
-            num_classes,
-            dtype=compute_dtype,
-            memory_budget=memory_budget,
-            softcap=softcap is not None,
-            convert_weight=weight.dtype != compute_dtype,
-        )
-    elif plan is None:
-        plan = LinearPlan("token-chunked", chunk, num_classes, 0, memory_budget, 3)
+    if plan is None:
+        if chunk is None:
+            plan = plan_linear_cross_entropy(
+                rows.shape[0],
+                hidden_size,
+                num_classes,
+                dtype=compute_dtype,
+                memory_budget=memory_budget,
+                softcap=softcap is not None,
+                convert_weight=weight.dtype != compute_dtype,
+            )
+        else:  # chunk_size forces the token-chunked schedule
+            plan = LinearPlan("token-chunked", chunk, num_classes, 0, memory_budget, 3)
     elif not _is_plan(plan):
         msg = (
             f"plan must be a LinearPlan (from plan_linear_cross_entropy), got {type(plan).__name__}"
